@@ -1,0 +1,79 @@
+// Purpose: arcd's configuration: load and validate arcd.toml; errors name file, line and key.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace arc::config {
+
+/// A configuration error: `what()` is one line "FILE:LINE: KEY: message" (for --set overrides
+/// FILE is "--set" and LINE is the override's position).
+class config_error : public std::runtime_error {
+public:
+    config_error(std::string file, int line, std::string key, const std::string& message);
+    const std::string& file() const noexcept { return file_; }
+    int line() const noexcept { return line_; }
+    const std::string& key() const noexcept { return key_; }
+
+private:
+    std::string file_;
+    int line_;
+    std::string key_;
+};
+
+/// A "host:port" endpoint as written (port 0 = pick a free port).
+struct endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    bool enabled = true;  ///< false when the key is the empty string (listener off)
+};
+
+/// The DC-09 receiver policy choices (PROTOCOLS.md §1.14) as configured.
+struct dc09_policy_config {
+    bool ack_unknown_account = false;
+    bool accept_clear_text = false;
+    bool ack_unknown_code = true;
+    bool window_for_clear_text = false;
+    std::int64_t window_past_s = 40;
+    std::int64_t window_future_s = 20;
+};
+
+/// Everything arcd reads from its configuration file.
+struct daemon_config {
+    std::filesystem::path source;          ///< the file loaded
+    // [storage]
+    std::filesystem::path storage_path = "var/arc.db";  ///< relative to the working directory
+    std::size_t storage_queue_limit = 100000;
+    std::size_t storage_max_batch = 8192;
+    // [listen]
+    endpoint dc09_tcp{"127.0.0.1", 0, true};
+    endpoint dc09_udp{"127.0.0.1", 0, true};
+    std::filesystem::path api_socket = "var/arcd.sock";
+    // [limits]
+    std::size_t max_frame = 1024;                    ///< bytes, LF..CR
+    std::chrono::seconds idle_timeout{60};           ///< TCP connection without a byte
+    std::size_t max_connections = 20000;             ///< TCP connections in total
+    std::size_t max_connections_per_peer = 2000;     ///< TCP connections per peer address
+    std::size_t max_udp_in_flight = 10000;           ///< UDP frames waiting for their commit
+    std::size_t max_api_clients = 64;
+    // [dc09]
+    dc09_policy_config dc09;
+    // [log]
+    std::string log_level = "info";                  ///< trace, debug, info, warn, error
+    std::filesystem::path log_file;                  ///< empty: stderr
+};
+
+/// Loads `path`, then applies `overrides` ("key=value", value in TOML syntax or a bare string).
+/// Unknown keys, wrong types and bad values throw config_error naming file, line and key.
+daemon_config load_daemon_config(const std::filesystem::path& path,
+                                 const std::vector<std::string>& overrides = {});
+
+/// Parses "host:port" (IPv6 as "[::1]:port"); throws std::invalid_argument with the reason.
+endpoint parse_endpoint(const std::string& text);
+
+}  // namespace arc::config
