@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <span>
@@ -45,25 +46,25 @@ public:
 
 private:
     std::size_t max_frame_;
-    std::string buf_;
-    std::size_t pos_ = 0;
-    bool overflow_ = false;
+    std::string buf_;                          ///< the incomplete frame, LF first
+    std::deque<expected<std::string>> ready_;  ///< complete frames and overflow reports, in order
+    bool overflow_ = false;                    ///< discarding an oversize frame up to its CR
     std::uint64_t discarded_ = 0;
 };
 
 /// The header of a frame and its still-encoded body, as checked by parse_dc09_frame.
 struct dc09_frame {
-    std::uint16_t crc = 0;             ///< CRC as received
-    std::size_t length = 0;            ///< length field as received
-    std::string token;                 ///< ID token without quotes and without '*' ("SIA-DCS")
-    bool encrypted = false;            ///< '*' before the token
-    std::string seq;                   ///< 4 digits, echoed in replies
-    std::optional<std::string> rcvr;   ///< receiver digits after 'R', as received (case kept)
-    std::string pref;                  ///< prefix digits after 'L' (may be empty), as received
-    std::string acct;                  ///< account digits after '#' ("A0" in NAK frames)
-    std::string body;                  ///< after the data block's '[' up to CR: clear text
-                                       ///< "data]{[x]}[_ts]", or the hex cipher text
-    bool length_mismatch = false;      ///< set only when parse was asked to tolerate it
+    std::uint16_t crc = 0;            ///< CRC as received
+    std::size_t length = 0;           ///< length field as received
+    std::string token;                ///< ID token without quotes and without '*' ("SIA-DCS")
+    bool encrypted = false;           ///< '*' before the token
+    std::string seq;                  ///< 4 digits, echoed in replies
+    std::optional<std::string> rcvr;  ///< receiver digits after 'R', as received (case kept)
+    std::string pref;                 ///< prefix digits after 'L' (may be empty), as received
+    std::string acct;                 ///< account digits after '#' ("A0" in NAK frames)
+    std::string body;                 ///< after the data block's '[' up to CR: clear text
+                                      ///< "data]{[x]}[_ts]", or the hex cipher text
+    bool length_mismatch = false;     ///< set only when parse was asked to tolerate it
 };
 
 /// Checks framing, CRC (either hex case), length and header of one frame (LF..CR). Errors:
@@ -72,11 +73,11 @@ expected<dc09_frame> parse_dc09_frame(std::string_view raw, bool tolerate_length
 
 /// The decoded content of a frame: data block, extended data blocks and timestamp.
 struct dc09_content {
-    std::string data;                          ///< without brackets and without extended data
-    std::vector<std::string> xdata;            ///< each extended block without brackets, "X115000"
-    std::optional<std::string> timestamp;      ///< "HH:MM:SS,MM-DD-YYYY" without '_'
+    std::string data;                      ///< without brackets and without extended data
+    std::vector<std::string> xdata;        ///< each extended block without brackets, "X115000"
+    std::optional<std::string> timestamp;  ///< "HH:MM:SS,MM-DD-YYYY" without '_'
     std::optional<std::int64_t> timestamp_unix;  ///< the timestamp as Unix seconds (UTC)
-    std::size_t pad_length = 0;                ///< encrypted frames: pad bytes before '|'
+    std::size_t pad_length = 0;                  ///< encrypted frames: pad bytes before '|'
 };
 
 /// Decodes a clear-text body "data]{[x]}[_ts]".
@@ -101,9 +102,9 @@ std::string build_ack(const dc09_frame& to);
 
 /// `"*ACK"seq[Rrcvr]Lpref#acct[HEX(AES(pad|]_now))]`; `pad_random` supplies the random bytes
 /// for the pad (bytes '|', '[', ']' are replaced, so any source will do).
-expected<std::string> build_encrypted_ack(const dc09_frame& to, const aes_key& key,
-                                          std::int64_t now_unix,
-                                          const std::function<void(std::span<std::uint8_t>)>& pad_random);
+expected<std::string> build_encrypted_ack(
+    const dc09_frame& to, const aes_key& key, std::int64_t now_unix,
+    const std::function<void(std::span<std::uint8_t>)>& pad_random);
 
 /// `"NAK"0000R0L0A0[]_now` (never encrypted).
 std::string build_nak(std::int64_t now_unix);
@@ -119,38 +120,38 @@ std::string_view to_string(reply_kind kind) noexcept;
 
 /// What the centre knows of one account (supplied by the caller's device registry).
 struct account_info {
-    std::optional<aes_key> key;            ///< provisioned AES key: clear text is then refused
-                                           ///< unless accept_clear_text
-    std::optional<bool> accept_clear_text;  ///< per-account override of the policy
+    std::optional<aes_key> key;                 ///< provisioned AES key: clear text is then refused
+                                                ///< unless accept_clear_text
+    std::optional<bool> accept_clear_text;      ///< per-account override of the policy
     std::optional<bool> window_for_clear_text;  ///< per-account override of the policy
-    bool tolerate_length_mismatch = false;  ///< accept "CRC right, length wrong" (old panels)
+    bool tolerate_length_mismatch = false;      ///< accept "CRC right, length wrong" (old panels)
 };
 
 /// The policy choices of the decision table (PROTOCOLS.md §1.14), with telecare defaults.
 struct receiver_policy {
-    bool ack_unknown_account = false;     ///< false: NAK; true: ACK and flag error::unknown_account
-    bool accept_clear_text = false;       ///< clear text from an account that has a key: false NAK
-    bool ack_unknown_code = true;         ///< true: ACK and flag error::unknown_code (never drop
-                                          ///< an alarm); false: DUH as pysiaalarm
-    bool window_for_clear_text = false;   ///< true: clear text outside the window is NAKed too;
-                                          ///< false: ACKed and flagged outside_window
-    std::int64_t window_past_s = 40;      ///< message may be this much older than now
-    std::int64_t window_future_s = 20;    ///< message may be this much newer than now
+    bool ack_unknown_account = false;    ///< false: NAK; true: ACK and flag error::unknown_account
+    bool accept_clear_text = false;      ///< clear text from an account that has a key: false NAK
+    bool ack_unknown_code = true;        ///< true: ACK and flag error::unknown_code (never drop
+                                         ///< an alarm); false: DUH as pysiaalarm
+    bool window_for_clear_text = false;  ///< true: clear text outside the window is NAKed too;
+                                         ///< false: ACKed and flagged outside_window
+    std::int64_t window_past_s = 40;     ///< message may be this much older than now
+    std::int64_t window_future_s = 20;   ///< message may be this much newer than now
 };
 
 /// Everything the receiver decided about one frame: the reply and what was decoded.
 struct dc09_result {
     reply_kind reply = reply_kind::none;
-    std::string reply_bytes;               ///< exact bytes to send (empty for none)
-    std::error_code error;                 ///< why NAK/DUH, or a flag kept with an ACK
-                                           ///< (unknown_code, unknown_account); empty when clean
-    std::optional<dc09_frame> frame;       ///< set once framing and header parsed
-    std::optional<dc09_content> content;   ///< set once the body decoded (decrypted)
-    std::optional<sia_block> sia;          ///< SIA-DCS data, decoded
-    std::optional<cid_block> cid;          ///< ADM-CID data, decoded
-    std::optional<std::int64_t> skew_s;    ///< message time minus receiver time, when timestamped
-    bool outside_window = false;           ///< timestamp outside the window (flag for clear text)
-    bool accepted = false;                 ///< ACKed as an event or link test (not a reply frame)
+    std::string reply_bytes;              ///< exact bytes to send (empty for none)
+    std::error_code error;                ///< why NAK/DUH, or a flag kept with an ACK
+                                          ///< (unknown_code, unknown_account); empty when clean
+    std::optional<dc09_frame> frame;      ///< set once framing and header parsed
+    std::optional<dc09_content> content;  ///< set once the body decoded (decrypted)
+    std::optional<sia_block> sia;         ///< SIA-DCS data, decoded
+    std::optional<cid_block> cid;         ///< ADM-CID data, decoded
+    std::optional<std::int64_t> skew_s;   ///< message time minus receiver time, when timestamped
+    bool outside_window = false;          ///< timestamp outside the window (flag for clear text)
+    bool accepted = false;                ///< ACKed as an event or link test (not a reply frame)
     bool is_link_test() const noexcept { return frame && frame->token == "NULL"; }
 };
 
@@ -171,13 +172,13 @@ dc09_result handle_dc09_frame(std::string_view raw, const receive_context& ctx);
 
 /// One message as a device sends it (encoder for arc-sim and tests).
 struct dc09_message_spec {
-    std::string token = "SIA-DCS";         ///< "SIA-DCS", "ADM-CID", "NULL"
+    std::string token = "SIA-DCS";  ///< "SIA-DCS", "ADM-CID", "NULL"
     std::string seq = "0001";
     std::optional<std::string> rcvr;
     std::string pref = "0";
     std::string acct;
-    std::string data;                      ///< data block content without brackets
-    std::vector<std::string> xdata;        ///< extended blocks without brackets
+    std::string data;                            ///< data block content without brackets
+    std::vector<std::string> xdata;              ///< extended blocks without brackets
     std::optional<std::int64_t> timestamp_unix;  ///< required when encrypting
 };
 
