@@ -15,12 +15,18 @@
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace arc::storage {
 
 /// A storage failure at startup or in a query (the message names the path and SQLite's error).
 struct storage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+/// insert_device on an account that is already registered (the API answers `exists`).
+struct already_exists : storage_error {
+    using storage_error::storage_error;
 };
 
 /// Error codes passed to writer completions.
@@ -42,38 +48,39 @@ std::optional<device_mode> parse_device_mode(std::string_view text) noexcept;
 
 /// A registered device (one DC-09 account).
 struct device {
-    std::string account;                     ///< DC-09 account, upper-case hex as given
+    std::string account;  ///< DC-09 account, upper-case hex as given
     std::string protocol = "dc09";
     std::optional<std::vector<std::uint8_t>> key;  ///< AES key bytes when the device encrypts
     device_mode mode = device_mode::active;
-    std::string label;                       ///< free text for installers
+    std::string label;  ///< free text for installers
     std::int64_t created_ms = 0;
     std::optional<std::int64_t> last_seen_ms;  ///< time of the last accepted frame
 };
 
 /// One received frame, valid or not, with its decoding and the reply sent.
 struct event_record {
-    std::int64_t id = 0;            ///< assigned when stored
-    std::int64_t received_ms = 0;   ///< receiver time, Unix milliseconds
-    std::string transport;          ///< "tcp", "udp"
-    std::string peer;               ///< "address:port"
-    std::string raw;                ///< the exact bytes of the frame
+    std::int64_t id = 0;           ///< assigned when stored
+    std::int64_t received_ms = 0;  ///< receiver time, Unix milliseconds
+    std::string transport;         ///< "tcp", "udp"
+    std::string peer;              ///< "address:port"
+    std::string raw;               ///< the exact bytes of the frame
     std::string protocol = "dc09";
-    std::string account;            ///< frame account, empty when not parsed
-    std::string token;              ///< ID token ("SIA-DCS", "*ADM-CID", ...), empty if unparsed
+    std::string account;  ///< frame account, empty when not parsed
+    std::string token;    ///< ID token ("SIA-DCS", "*ADM-CID", ...), empty if unparsed
     std::string seq;
-    std::string decoded_json;       ///< the decoding as JSON text ("{}" when nothing decoded)
-    std::string reply_kind;         ///< "ACK", "ACK_ENCRYPTED", "NAK", "DUH", "NONE"
-    std::string reply;              ///< the exact reply bytes
-    std::string error;              ///< why not accepted, or a flag; empty when clean
-    bool accepted = false;          ///< ACKed as an event or link test
+    std::string decoded_json;  ///< the decoding as JSON text ("{}" when nothing decoded)
+    std::string reply_kind;    ///< "ACK", "ACK_ENCRYPTED", "NAK", "DUH", "NONE"
+    std::string reply;         ///< the exact reply bytes
+    std::string error;         ///< why not accepted, or a flag; empty when clean
+    bool accepted = false;     ///< ACKed as an event or link test
 };
 
 /// An open SQLite connection (RAII); `open` creates the file and applies migrations.
 class database {
 public:
     /// Opens `path` (":memory:" for tests): WAL, synchronous=FULL, busy timeout, migrations
-    /// up to the current schema version (PRAGMA user_version). Throws storage_error.
+    /// up to the current schema version (PRAGMA user_version). Creates the parent directory
+    /// when missing. A relative path is relative to the working directory. Throws storage_error.
     static database open(const std::filesystem::path& path);
     /// Opens an existing database for reading only (no migrations). Throws storage_error.
     static database open_read_only(const std::filesystem::path& path);
@@ -87,20 +94,27 @@ public:
     void exec(std::string_view sql);
     /// Schema version (PRAGMA user_version).
     int schema_version();
+    /// `sql` prepared once on this connection and kept until it closes (the hot paths reuse
+    /// it); the caller resets it after use. Throws storage_error.
+    sqlite3_stmt* prepare_cached(std::string_view sql);
 
 private:
-    explicit database(sqlite3* db) noexcept;
+    struct statement_cache;
+    explicit database(sqlite3* db);
     sqlite3* db_ = nullptr;
+    std::unique_ptr<statement_cache> cache_;
 };
 
 /// Current schema version after all migrations.
 int current_schema_version() noexcept;
 
 /// Device registry writes, used inside writer jobs (or directly in tests). Throw storage_error.
-void insert_device(database& db, const device& dev);  ///< error if the account exists
+/// Accounts are stored upper case and matched case-insensitively.
+void insert_device(database& db, const device& dev);  ///< already_exists if the account exists
 bool delete_device(database& db, std::string_view account);  ///< false if not found
 bool set_device_mode(database& db, std::string_view account, device_mode mode);
-/// Inserts one event and returns its id (the writer does this in batches).
+/// Inserts one event and returns its id (the writer does this in batches). The account is
+/// stored upper case so that events_for_account matches it case-insensitively.
 std::int64_t insert_event(database& db, const event_record& ev);
 
 /// Read queries (each call uses the given connection; one connection per thread).
@@ -121,13 +135,13 @@ public:
         std::size_t max_batch = 8192;      ///< items per transaction at most
     };
     struct stats {
-        std::uint64_t batches = 0;          ///< committed transactions
-        std::uint64_t events = 0;           ///< events committed
-        std::uint64_t jobs = 0;             ///< jobs run
-        std::uint64_t failed_batches = 0;   ///< transactions that failed to commit
-        std::uint64_t max_batch = 0;        ///< largest batch committed
-        std::uint64_t queued = 0;           ///< items waiting now
-        double last_commit_ms = 0;          ///< duration of the last commit (incl. fsync)
+        std::uint64_t batches = 0;         ///< committed transactions
+        std::uint64_t events = 0;          ///< events committed
+        std::uint64_t jobs = 0;            ///< jobs run
+        std::uint64_t failed_batches = 0;  ///< transactions that failed to commit
+        std::uint64_t max_batch = 0;       ///< largest batch committed
+        std::uint64_t queued = 0;          ///< items waiting now
+        double last_commit_ms = 0;         ///< duration of the last commit (incl. fsync)
     };
     using event_done = std::function<void(std::error_code, std::int64_t event_id)>;
     using job = std::function<void(database&)>;

@@ -1,0 +1,430 @@
+#include "arc/config/daemon_config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace arc::config {
+
+namespace {
+
+// Keeps what() on one line whatever the parser or the OS said.
+std::string one_line(std::string_view text) {
+    std::string out(text);
+    std::replace(out.begin(), out.end(), '\n', ' ');
+    std::replace(out.begin(), out.end(), '\r', ' ');
+    return out;
+}
+
+std::string_view type_name(toml::node_type type) {
+    switch (type) {
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::date:
+        case toml::node_type::time:
+        case toml::node_type::date_time:
+            return "a date/time";
+        case toml::node_type::none:
+            break;
+    }
+    return "nothing";
+}
+
+// Where each overridden key came from: errors about it name "--set" and its position.
+using override_map = std::map<std::string, int, std::less<>>;
+
+class reader {
+public:
+    reader(std::string file, const override_map& overrides)
+        : file_(std::move(file)), overrides_(overrides) {}
+
+    [[noreturn]] void fail(std::string_view key, const toml::source_region& where,
+                           const std::string& message) const {
+        if (const auto it = overrides_.find(key); it != overrides_.end()) {
+            throw config_error("--set", it->second, std::string(key), message);
+        }
+        throw config_error(file_, static_cast<int>(where.begin.line), std::string(key), message);
+    }
+
+    [[noreturn]] void wrong_type(std::string_view key, const toml::node& node,
+                                 std::string_view expected) const {
+        fail(key, node.source(),
+             fmt::format("expected {}, got {}", expected, type_name(node.type())));
+    }
+
+    std::string string(std::string_view key, const toml::node& node) const {
+        const auto* value = node.as_string();
+        if (value == nullptr) {
+            wrong_type(key, node, "a string");
+        }
+        return value->get();
+    }
+
+    std::string non_empty_string(std::string_view key, const toml::node& node) const {
+        std::string value = string(key, node);
+        if (value.empty()) {
+            fail(key, node.source(), "must not be empty");
+        }
+        return value;
+    }
+
+    bool boolean(std::string_view key, const toml::node& node) const {
+        const auto* value = node.as_boolean();
+        if (value == nullptr) {
+            wrong_type(key, node, "a boolean (true or false)");
+        }
+        return value->get();
+    }
+
+    std::int64_t integer(std::string_view key, const toml::node& node, std::int64_t min,
+                         std::int64_t max) const {
+        const auto* value = node.as_integer();
+        if (value == nullptr) {
+            wrong_type(key, node, "an integer");
+        }
+        const std::int64_t number = value->get();
+        if (number < min || number > max) {
+            fail(key, node.source(),
+                 fmt::format("{} is out of range ({} to {})", number, min, max));
+        }
+        return number;
+    }
+
+    std::size_t size(std::string_view key, const toml::node& node, std::int64_t max) const {
+        return static_cast<std::size_t>(integer(key, node, 1, max));
+    }
+
+    endpoint listener(std::string_view key, const toml::node& node) const {
+        const std::string text = string(key, node);
+        if (text.empty()) {
+            return endpoint{"", 0, false};
+        }
+        try {
+            return parse_endpoint(text);
+        } catch (const std::invalid_argument& e) {
+            fail(key, node.source(), e.what());
+        }
+    }
+
+private:
+    std::string file_;
+    const override_map& overrides_;
+};
+
+using setter = void (*)(const reader&, std::string_view key, const toml::node&, daemon_config&);
+
+struct key_spec {
+    std::string_view section;
+    std::string_view name;
+    setter set;
+};
+
+constexpr std::int64_t big = std::int64_t{1} << 40;  // "no practical limit" for counts
+
+// Every key arcd knows; anything else is a typo and an error.
+constexpr key_spec known_keys[] = {
+    {"storage", "path",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.storage_path = r.non_empty_string(k, n);
+     }},
+    {"storage", "queue_limit",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.storage_queue_limit = r.size(k, n, big);
+     }},
+    {"storage", "max_batch",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.storage_max_batch = r.size(k, n, big);
+     }},
+    {"listen", "dc09_tcp",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09_tcp = r.listener(k, n);
+     }},
+    {"listen", "dc09_udp",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09_udp = r.listener(k, n);
+     }},
+    {"listen", "api",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.api_socket = r.non_empty_string(k, n);
+     }},
+    {"limits", "max_frame",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         // DC-09 frames are a few hundred bytes; a megabyte bounds per-connection buffers.
+         c.max_frame = r.size(k, n, 1 << 20);
+     }},
+    {"limits", "idle_timeout_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.idle_timeout = std::chrono::seconds(r.integer(k, n, 1, 86400));
+     }},
+    {"limits", "max_connections",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.max_connections = r.size(k, n, big);
+     }},
+    {"limits", "max_connections_per_peer",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.max_connections_per_peer = r.size(k, n, big);
+     }},
+    {"limits", "max_udp_in_flight",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.max_udp_in_flight = r.size(k, n, big);
+     }},
+    {"limits", "max_api_clients",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.max_api_clients = r.size(k, n, big);
+     }},
+    {"dc09", "ack_unknown_account",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09.ack_unknown_account = r.boolean(k, n);
+     }},
+    {"dc09", "accept_clear_text",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09.accept_clear_text = r.boolean(k, n);
+     }},
+    {"dc09", "ack_unknown_code",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09.ack_unknown_code = r.boolean(k, n);
+     }},
+    {"dc09", "window_for_clear_text",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09.window_for_clear_text = r.boolean(k, n);
+     }},
+    {"dc09", "window_past_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09.window_past_s = r.integer(k, n, 0, 86400);
+     }},
+    {"dc09", "window_future_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.dc09.window_future_s = r.integer(k, n, 0, 86400);
+     }},
+    {"log", "level",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         std::string level = r.string(k, n);
+         constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error"};
+         if (std::find(std::begin(levels), std::end(levels), level) == std::end(levels)) {
+             r.fail(k, n.source(),
+                    fmt::format("unknown log level '{}' (trace, debug, info, warn, error)", level));
+         }
+         c.log_level = std::move(level);
+     }},
+    {"log", "file",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.log_file = r.string(k, n);
+     }},
+};
+
+bool known_section(std::string_view section) {
+    return std::any_of(std::begin(known_keys), std::end(known_keys),
+                       [&](const key_spec& spec) { return spec.section == section; });
+}
+
+const key_spec* find_key(std::string_view section, std::string_view name) {
+    for (const key_spec& spec : known_keys) {
+        if (spec.section == section && spec.name == name) {
+            return &spec;
+        }
+    }
+    return nullptr;
+}
+
+std::string keys_of(std::string_view section) {
+    std::string out;
+    for (const key_spec& spec : known_keys) {
+        if (spec.section == section) {
+            out += out.empty() ? "" : ", ";
+            out += spec.name;
+        }
+    }
+    return out;
+}
+
+std::string sections() {
+    std::string out;
+    for (const key_spec& spec : known_keys) {
+        if (out.find(spec.section) == std::string::npos) {
+            out += out.empty() ? "" : ", ";
+            out += spec.section;
+        }
+    }
+    return out;
+}
+
+toml::table parse_file(const std::string& file) {
+    std::ifstream probe(file);
+    if (!probe) {
+        throw config_error(file, 0, "file", "cannot open the configuration file");
+    }
+    try {
+        return toml::parse_file(file);
+    } catch (const toml::parse_error& e) {
+        throw config_error(file, static_cast<int>(e.source().begin.line), "syntax",
+                           std::string(e.description()));
+    }
+}
+
+// Parses the value as TOML ("2048", "true", "\"a b\""), else takes it as a bare string so
+// that `--set listen.dc09_tcp=127.0.0.1:0` works without shell-quoted quotes.
+toml::table parse_override_value(std::string_view value) {
+    try {
+        const std::string document = fmt::format("v = {}", value);
+        toml::table parsed = toml::parse(std::string_view(document), std::string_view("--set"));
+        if (parsed.size() == 1 && parsed.contains("v")) {
+            return parsed;
+        }
+    } catch (const toml::parse_error&) {  // NOLINT(bugprone-empty-catch): bare string below
+    }
+    toml::table bare;
+    bare.insert("v", std::string(value));
+    return bare;
+}
+
+void apply_overrides(toml::table& root, const std::vector<std::string>& overrides,
+                     override_map& origin) {
+    int position = 0;
+    for (const std::string& text : overrides) {
+        ++position;
+        const auto eq = text.find('=');
+        if (eq == std::string::npos) {
+            throw config_error("--set", position, text, "expected key=value");
+        }
+        const std::string key = text.substr(0, eq);
+        const auto dot = key.find('.');
+        if (dot == std::string::npos) {
+            throw config_error("--set", position, key,
+                               fmt::format("expected section.key ({})", sections()));
+        }
+        const std::string section = key.substr(0, dot);
+        const std::string name = key.substr(dot + 1);
+        if (!known_section(section)) {
+            throw config_error("--set", position, key,
+                               fmt::format("unknown section '{}' ({})", section, sections()));
+        }
+        if (find_key(section, name) == nullptr) {
+            throw config_error(
+                "--set", position, key,
+                fmt::format("unknown key (known in [{}]: {})", section, keys_of(section)));
+        }
+        toml::table value = parse_override_value(std::string_view(text).substr(eq + 1));
+        auto* table = root[section].as_table();
+        if (table == nullptr) {
+            if (root.contains(section)) {
+                throw config_error("--set", position, key,
+                                   fmt::format("[{}] is not a table in the file", section));
+            }
+            table = root.insert(section, toml::table{}).first->second.as_table();
+        }
+        table->insert_or_assign(name, std::move(*value.get("v")));
+        origin[key] = position;
+    }
+}
+
+}  // namespace
+
+config_error::config_error(std::string file, int line, std::string key, const std::string& message)
+    : std::runtime_error(one_line(fmt::format("{}:{}: {}: {}", file, line, key, message))),
+      file_(std::move(file)),
+      line_(line),
+      key_(std::move(key)) {}
+
+daemon_config load_daemon_config(const std::filesystem::path& path,
+                                 const std::vector<std::string>& overrides) {
+    const std::string file = path.string();
+    toml::table root = parse_file(file);
+    override_map origin;
+    apply_overrides(root, overrides, origin);
+
+    const reader read(file, origin);
+    daemon_config config;
+    config.source = path;
+    for (const auto& [section_key, section_node] : root) {
+        const std::string_view section = section_key.str();
+        if (!known_section(section)) {
+            read.fail(section, section_key.source(),
+                      fmt::format("unknown section ({})", sections()));
+        }
+        const auto* table = section_node.as_table();
+        if (table == nullptr) {
+            read.wrong_type(section, section_node, "a table");
+        }
+        for (const auto& [name_key, node] : *table) {
+            const std::string key = fmt::format("{}.{}", section, name_key.str());
+            const key_spec* spec = find_key(section, name_key.str());
+            if (spec == nullptr) {
+                read.fail(
+                    key, name_key.source(),
+                    fmt::format("unknown key (known in [{}]: {})", section, keys_of(section)));
+            }
+            spec->set(read, key, node, config);
+        }
+    }
+    return config;
+}
+
+endpoint parse_endpoint(const std::string& text) {
+    if (text.empty()) {
+        throw std::invalid_argument("empty address (expected host:port)");
+    }
+    std::string host;
+    std::string_view port_text;
+    if (text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos) {
+            throw std::invalid_argument(fmt::format("'{}': missing ']' after IPv6 address", text));
+        }
+        host = text.substr(1, close - 1);
+        if (close + 1 >= text.size() || text[close + 1] != ':') {
+            throw std::invalid_argument(
+                fmt::format("'{}': missing port (expected [address]:port)", text));
+        }
+        port_text = std::string_view(text).substr(close + 2);
+    } else {
+        const auto colon = text.rfind(':');
+        if (colon == std::string::npos) {
+            throw std::invalid_argument(
+                fmt::format("'{}': missing port (expected host:port)", text));
+        }
+        host = text.substr(0, colon);
+        if (host.find(':') != std::string::npos) {
+            throw std::invalid_argument(
+                fmt::format("'{}': write an IPv6 address in brackets, as [::1]:port", text));
+        }
+        port_text = std::string_view(text).substr(colon + 1);
+    }
+    if (host.empty()) {
+        throw std::invalid_argument(fmt::format("'{}': missing host", text));
+    }
+    if (std::any_of(host.begin(), host.end(), [](char c) { return c == ' ' || c == '\t'; })) {
+        throw std::invalid_argument(fmt::format("'{}': blank in host", text));
+    }
+    if (port_text.empty()) {
+        throw std::invalid_argument(fmt::format("'{}': missing port (expected host:port)", text));
+    }
+    unsigned long port = 0;
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec == std::errc::result_out_of_range || (ec == std::errc{} && port > 65535)) {
+        throw std::invalid_argument(fmt::format("'{}': port out of range (0-65535)", text));
+    }
+    if (ec != std::errc{} || end != port_text.data() + port_text.size()) {
+        throw std::invalid_argument(fmt::format("'{}': port is not a number", text));
+    }
+    return endpoint{std::move(host), static_cast<std::uint16_t>(port), true};
+}
+
+}  // namespace arc::config

@@ -1,0 +1,316 @@
+#include <array>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "sqlite_util.hpp"
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "arc/storage/store.hpp"
+
+namespace arc::storage {
+
+namespace {
+
+// Every connection waits this long for a lock before failing with SQLITE_BUSY: readers and
+// arcctl-side tools may hold the database briefly, and a busy writer must not drop a batch.
+constexpr int busy_timeout_ms = 5000;
+
+struct migration {
+    int version;
+    const char* sql;
+};
+
+// Append only: a released step never changes, a new step gets the next version. Each step
+// runs in one transaction together with its PRAGMA user_version.
+constexpr std::array migrations{
+    migration{1, R"sql(
+CREATE TABLE devices (
+    account      TEXT PRIMARY KEY NOT NULL CHECK (account = upper(account)),
+    protocol     TEXT NOT NULL,
+    aes_key      BLOB,
+    mode         TEXT NOT NULL CHECK (mode IN ('active', 'test', 'retired')),
+    label        TEXT NOT NULL DEFAULT '',
+    created_ms   INTEGER NOT NULL,
+    last_seen_ms INTEGER
+);
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    received_ms  INTEGER NOT NULL,
+    transport    TEXT NOT NULL,
+    peer         TEXT NOT NULL,
+    raw          BLOB NOT NULL,
+    protocol     TEXT NOT NULL,
+    account      TEXT NOT NULL,
+    token        TEXT NOT NULL,
+    seq          TEXT NOT NULL,
+    decoded_json TEXT NOT NULL,
+    reply_kind   TEXT NOT NULL,
+    reply        BLOB NOT NULL,
+    error        TEXT NOT NULL,
+    accepted     INTEGER NOT NULL
+);
+CREATE INDEX events_account_id ON events (account, id DESC);
+)sql"},
+    // Next steps (DESIGN.md domain model), one version each, when their code lands:
+    // 2: subscribers (assistiti) and their ordered contacts; devices.subscriber_id REFERENCES.
+    // 3: alarms (class, priority, state, escalation level, operator, outcome) and alarm_events.
+    // 4: teams (squadre PIS), territories, missions with their timeline.
+    // 5: operators and the hash-chained audit log.
+};
+
+class storage_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "arc.storage"; }
+    std::string message(int value) const override {
+        switch (static_cast<errc>(value)) {
+            case errc::queue_full:
+                return "storage queue full";
+            case errc::stopped:
+                return "storage writer stopped";
+            case errc::commit_failed:
+                return "storage transaction did not commit";
+            case errc::job_failed:
+                return "storage job failed";
+        }
+        return "unknown storage error";
+    }
+};
+
+void apply_pragmas(sqlite3* db, bool read_only) {
+    detail::check(db, sqlite3_busy_timeout(db, busy_timeout_ms), "busy_timeout");
+    // WAL lets readers run beside the writer; FULL makes each COMMIT durable before it returns,
+    // which is what lets the writer's completions release a device's ACK.
+    const char* journal = read_only ? "PRAGMA journal_mode" : "PRAGMA journal_mode=WAL";
+    auto stmt = detail::prepare(db, journal);
+    std::string mode;
+    if (sqlite3_step(stmt.get()) == SQLITE_ROW) {
+        const auto* text = sqlite3_column_text(stmt.get(), 0);
+        mode = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+    } else {
+        detail::throw_error(db, journal);
+    }
+    stmt.reset();
+    const std::string name = detail::db_name(db);
+    if (!read_only && mode != "wal" && name != ":memory:") {
+        throw storage_error(fmt::format(
+            "{}: journal_mode=WAL refused (got '{}'): is the filesystem local?", name, mode));
+    }
+    detail::check(db,
+                  sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr,
+                               nullptr, nullptr),
+                  "pragmas");
+}
+
+int read_user_version(sqlite3* db) {
+    auto stmt = detail::prepare(db, "PRAGMA user_version");
+    if (sqlite3_step(stmt.get()) != SQLITE_ROW) {
+        detail::throw_error(db, "PRAGMA user_version");
+    }
+    return sqlite3_column_int(stmt.get(), 0);
+}
+
+void migrate(database& db) {
+    for (const migration& step : migrations) {
+        detail::transaction tx(db);
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        const int version = read_user_version(db.handle());
+        if (version > current_schema_version()) {
+            throw storage_error(
+                fmt::format("{}: schema version {} is newer than this program's ({}): upgrade arcd",
+                            detail::db_name(db.handle()), version, current_schema_version()));
+        }
+        if (version >= step.version) {
+            continue;
+        }
+        db.exec(step.sql);
+        db.exec(fmt::format("PRAGMA user_version = {}", step.version));
+        tx.commit();
+    }
+}
+
+sqlite3* open_handle(const std::filesystem::path& path, int flags) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        const std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db);
+        throw storage_error(fmt::format("{}: cannot open database: {}", path.string(), message));
+    }
+    sqlite3_extended_result_codes(db, 1);
+    return db;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::string db_name(sqlite3* db) {
+    const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+    if (file == nullptr || *file == '\0') {
+        return ":memory:";
+    }
+    return file;
+}
+
+void throw_error(sqlite3* db, std::string_view what) {
+    throw storage_error(fmt::format("{}: {}: {}", db_name(db), what,
+                                    db != nullptr ? sqlite3_errmsg(db) : "no connection"));
+}
+
+statement_ptr prepare(sqlite3* db, std::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    statement_ptr owned(stmt);
+    if (rc != SQLITE_OK || stmt == nullptr) {
+        throw_error(db, fmt::format("prepare '{}'", sql));
+    }
+    return owned;
+}
+
+transaction::transaction(database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+transaction::~transaction() {
+    // A failed COMMIT may already have rolled back (SQLite does so on I/O errors).
+    if (open_ && sqlite3_get_autocommit(db_.handle()) == 0) {
+        sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+void transaction::commit() {
+    db_.exec("COMMIT");
+    open_ = false;
+}
+
+savepoint::savepoint(database& db) : db_(db) { db_.exec("SAVEPOINT job"); }
+
+savepoint::~savepoint() {
+    if (open_ && sqlite3_get_autocommit(db_.handle()) == 0) {
+        sqlite3_exec(db_.handle(), "ROLLBACK TO job; RELEASE job", nullptr, nullptr, nullptr);
+    }
+}
+
+void savepoint::release() {
+    db_.exec("RELEASE job");
+    open_ = false;
+}
+
+void savepoint::rollback() {
+    db_.exec("ROLLBACK TO job; RELEASE job");
+    open_ = false;
+}
+
+}  // namespace detail
+
+const std::error_category& storage_category() noexcept {
+    static const storage_category_impl category;
+    return category;
+}
+
+std::string_view to_string(device_mode mode) noexcept {
+    switch (mode) {
+        case device_mode::active:
+            return "active";
+        case device_mode::test:
+            return "test";
+        case device_mode::retired:
+            return "retired";
+    }
+    return "active";
+}
+
+std::optional<device_mode> parse_device_mode(std::string_view text) noexcept {
+    for (const device_mode mode : {device_mode::active, device_mode::test, device_mode::retired}) {
+        if (text == to_string(mode)) {
+            return mode;
+        }
+    }
+    return std::nullopt;
+}
+
+int current_schema_version() noexcept { return migrations.back().version; }
+
+struct database::statement_cache {
+    struct entry {
+        std::string sql;
+        detail::statement_ptr stmt;
+    };
+    std::vector<entry> entries;
+};
+
+database::database(sqlite3* db) : db_(db), cache_(std::make_unique<statement_cache>()) {}
+
+database::database(database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
+
+database& database::operator=(database&& other) noexcept {
+    if (this != &other) {
+        cache_.reset();
+        sqlite3_close_v2(db_);
+        db_ = std::exchange(other.db_, nullptr);
+        cache_ = std::move(other.cache_);
+    }
+    return *this;
+}
+
+database::~database() {
+    // Statements first: a connection with live statements would only close as a zombie.
+    cache_.reset();
+    sqlite3_close_v2(db_);
+}
+
+database database::open(const std::filesystem::path& path) {
+    if (path != ":memory:" && path.has_parent_path()) {
+        std::error_code ec;
+        std::filesystem::create_directories(path.parent_path(), ec);
+        if (ec) {
+            throw storage_error(fmt::format("{}: cannot create directory {}: {}", path.string(),
+                                            path.parent_path().string(), ec.message()));
+        }
+    }
+    database db(open_handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+    apply_pragmas(db.db_, false);
+    migrate(db);
+    return db;
+}
+
+database database::open_read_only(const std::filesystem::path& path) {
+    database db(open_handle(path, SQLITE_OPEN_READONLY));
+    apply_pragmas(db.db_, true);
+    return db;
+}
+
+sqlite3* database::handle() const noexcept { return db_; }
+
+void database::exec(std::string_view sql) {
+    // sqlite3_exec wants a NUL-terminated string.
+    const std::string text(sql);
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+    if (rc != SQLITE_OK) {
+        const std::string reason = message != nullptr ? message : sqlite3_errstr(rc);
+        sqlite3_free(message);
+        throw storage_error(fmt::format("{}: {}: {}", detail::db_name(db_),
+                                        text.size() > 80 ? text.substr(0, 80) + "..." : text,
+                                        reason));
+    }
+}
+
+int database::schema_version() { return read_user_version(db_); }
+
+sqlite3_stmt* database::prepare_cached(std::string_view sql) {
+    for (const auto& entry : cache_->entries) {
+        if (entry.sql == sql) {
+            return entry.stmt.get();
+        }
+    }
+    auto stmt = detail::prepare(db_, sql);
+    sqlite3_stmt* raw = stmt.get();
+    cache_->entries.push_back({std::string(sql), std::move(stmt)});
+    return raw;
+}
+
+}  // namespace arc::storage

@@ -1,0 +1,172 @@
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <string>
+
+#include "sqlite_util.hpp"
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "arc/storage/store.hpp"
+
+namespace arc::storage {
+
+namespace {
+
+std::string upper(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+        return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    });
+    return out;
+}
+
+constexpr std::string_view device_columns =
+    "account, protocol, aes_key, mode, label, created_ms, last_seen_ms";
+
+device read_device(const detail::statement& stmt) {
+    device dev;
+    dev.account = stmt.column_bytes(0);
+    dev.protocol = stmt.column_bytes(1);
+    if (!stmt.column_is_null(2)) {
+        const std::string key = stmt.column_bytes(2);
+        dev.key.emplace(key.begin(), key.end());
+    }
+    dev.mode = parse_device_mode(stmt.column_bytes(3)).value_or(device_mode::active);
+    dev.label = stmt.column_bytes(4);
+    dev.created_ms = stmt.column_int64(5);
+    if (!stmt.column_is_null(6)) {
+        dev.last_seen_ms = stmt.column_int64(6);
+    }
+    return dev;
+}
+
+event_record read_event(const detail::statement& stmt) {
+    event_record ev;
+    ev.id = stmt.column_int64(0);
+    ev.received_ms = stmt.column_int64(1);
+    ev.transport = stmt.column_bytes(2);
+    ev.peer = stmt.column_bytes(3);
+    ev.raw = stmt.column_bytes(4);
+    ev.protocol = stmt.column_bytes(5);
+    ev.account = stmt.column_bytes(6);
+    ev.token = stmt.column_bytes(7);
+    ev.seq = stmt.column_bytes(8);
+    ev.decoded_json = stmt.column_bytes(9);
+    ev.reply_kind = stmt.column_bytes(10);
+    ev.reply = stmt.column_bytes(11);
+    ev.error = stmt.column_bytes(12);
+    ev.accepted = stmt.column_int64(13) != 0;
+    return ev;
+}
+
+}  // namespace
+
+void insert_device(database& db, const device& dev) {
+    const std::string account = upper(dev.account);
+    if (find_device(db, account)) {
+        throw already_exists(
+            fmt::format("{}: device {} already exists", detail::db_name(db.handle()), account));
+    }
+    detail::statement stmt(db,
+                           "INSERT INTO devices (account, protocol, aes_key, mode, label, "
+                           "created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    stmt.bind_text(1, account);
+    stmt.bind_text(2, dev.protocol);
+    if (dev.key) {
+        stmt.bind_blob(3, dev.key->data(), dev.key->size());
+    } else {
+        stmt.bind_null(3);
+    }
+    stmt.bind_text(4, to_string(dev.mode));
+    stmt.bind_text(5, dev.label);
+    stmt.bind(6, dev.created_ms);
+    if (dev.last_seen_ms) {
+        stmt.bind(7, *dev.last_seen_ms);
+    } else {
+        stmt.bind_null(7);
+    }
+    stmt.step();
+}
+
+bool delete_device(database& db, std::string_view account) {
+    detail::statement stmt(db, "DELETE FROM devices WHERE account = upper(?1)");
+    stmt.bind_text(1, account);
+    stmt.step();
+    return sqlite3_changes(db.handle()) > 0;
+}
+
+bool set_device_mode(database& db, std::string_view account, device_mode mode) {
+    detail::statement stmt(db, "UPDATE devices SET mode = ?2 WHERE account = upper(?1)");
+    stmt.bind_text(1, account);
+    stmt.bind_text(2, to_string(mode));
+    stmt.step();
+    return sqlite3_changes(db.handle()) > 0;
+}
+
+std::int64_t insert_event(database& db, const event_record& ev) {
+    detail::statement stmt(
+        db,
+        "INSERT INTO events (received_ms, transport, peer, raw, protocol, "
+        "account, token, seq, decoded_json, reply_kind, reply, error, accepted) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, upper(?6), ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    stmt.bind(1, ev.received_ms);
+    stmt.bind_text(2, ev.transport);
+    stmt.bind_text(3, ev.peer);
+    stmt.bind_blob(4, ev.raw.data(), ev.raw.size());
+    stmt.bind_text(5, ev.protocol);
+    stmt.bind_text(6, ev.account);
+    stmt.bind_text(7, ev.token);
+    stmt.bind_text(8, ev.seq);
+    stmt.bind_text(9, ev.decoded_json);
+    stmt.bind_text(10, ev.reply_kind);
+    stmt.bind_blob(11, ev.reply.data(), ev.reply.size());
+    stmt.bind_text(12, ev.error);
+    stmt.bind(13, ev.accepted ? 1 : 0);
+    stmt.step();
+    return sqlite3_last_insert_rowid(db.handle());
+}
+
+std::vector<device> list_devices(database& db) {
+    detail::statement stmt(db,
+                           fmt::format("SELECT {} FROM devices ORDER BY account", device_columns));
+    std::vector<device> out;
+    while (stmt.step()) {
+        out.push_back(read_device(stmt));
+    }
+    return out;
+}
+
+std::optional<device> find_device(database& db, std::string_view account) {
+    detail::statement stmt(
+        db, fmt::format("SELECT {} FROM devices WHERE account = upper(?1)", device_columns));
+    stmt.bind_text(1, account);
+    if (!stmt.step()) {
+        return std::nullopt;
+    }
+    return read_device(stmt);
+}
+
+std::vector<event_record> events_for_account(database& db, std::string_view account,
+                                             std::size_t limit) {
+    detail::statement stmt(db,
+                           "SELECT id, received_ms, transport, peer, raw, protocol, account, "
+                           "token, seq, decoded_json, reply_kind, reply, error, accepted "
+                           "FROM events WHERE account = upper(?1) ORDER BY id DESC LIMIT ?2");
+    stmt.bind_text(1, account);
+    stmt.bind(2, static_cast<std::int64_t>(
+                     std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+    std::vector<event_record> out;
+    while (stmt.step()) {
+        out.push_back(read_event(stmt));
+    }
+    return out;
+}
+
+std::int64_t count_events(database& db) {
+    detail::statement stmt(db, "SELECT count(*) FROM events");
+    stmt.step();
+    return stmt.column_int64(0);
+}
+
+}  // namespace arc::storage

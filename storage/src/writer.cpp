@@ -1,0 +1,275 @@
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "sqlite_util.hpp"
+#include <sqlite3.h>
+
+#include "arc/storage/store.hpp"
+
+namespace arc::storage {
+
+namespace {
+
+struct event_item {
+    event_record ev;
+    writer::event_done done;
+};
+
+struct job_item {
+    writer::job work;
+    writer::job_done done;
+    std::string message;  // what() of the exception when the job failed
+    bool failed = false;
+};
+
+using item = std::variant<event_item, job_item>;
+
+// Emptied chunk vectors kept for their capacity, so that a steady load allocates nothing per
+// item but what the producer already built; a few are enough to cover a burst.
+constexpr std::size_t max_spare_chunks = 4;
+
+// A completion that throws must not take the writer (and every later ACK) down with it; the
+// item is stored either way, so there is nothing left to undo.
+template <typename F, typename... Args>
+void call_quietly(F& done, Args&&... args) noexcept {
+    if (!done) {
+        return;
+    }
+    try {
+        done(std::forward<Args>(args)...);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+    }
+}
+
+}  // namespace
+
+struct writer::impl {
+    impl(const std::filesystem::path& path, options opts)
+        : db(database::open(path)),
+          max_batch(std::max<std::size_t>(opts.max_batch, 1)),
+          queue_limit(opts.queue_limit) {}
+
+    bool push(item&& it);
+    void run();
+    // Runs one batch in one transaction and then its completions; returns whether it committed.
+    bool process(std::vector<item>& batch, double& commit_ms, std::uint64_t& events,
+                 std::uint64_t& jobs);
+    void touch_devices();
+
+    database db;
+    const std::size_t max_batch;
+    const std::size_t queue_limit;
+
+    // Producers append to chunks.back(); the writer takes chunks.front(). A chunk holds at
+    // most max_batch items, so taking one is O(1) and is exactly "everything queued, up to
+    // max_batch" while later arrivals wait for the next transaction.
+    mutable std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<std::vector<item>> chunks;
+    std::vector<std::vector<item>> spare;
+    std::size_t queued = 0;
+    bool stopping = false;
+    stats totals;
+
+    std::mutex stop_mutex;
+    std::thread thread;
+
+    // Writer thread only: (account, received_ms) of the batch's accepted events.
+    std::vector<std::pair<std::string_view, std::int64_t>> seen;
+};
+
+bool writer::impl::push(item&& it) {
+    {
+        const std::lock_guard lock(mutex);
+        if (stopping || queued >= queue_limit) {
+            return false;
+        }
+        if (chunks.empty() || chunks.back().size() >= max_batch) {
+            if (spare.empty()) {
+                chunks.emplace_back();
+            } else {
+                chunks.push_back(std::move(spare.back()));
+                spare.pop_back();
+            }
+        }
+        chunks.back().push_back(std::move(it));
+        ++queued;
+    }
+    wake.notify_one();
+    return true;
+}
+
+void writer::impl::run() {
+    std::vector<item> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex);
+            wake.wait(lock, [this] { return !chunks.empty() || stopping; });
+            if (chunks.empty()) {
+                return;  // stopping and drained
+            }
+            batch.swap(chunks.front());
+            if (spare.size() < max_spare_chunks) {
+                spare.push_back(std::move(chunks.front()));
+            }
+            chunks.pop_front();
+            queued -= batch.size();
+        }
+        double commit_ms = 0;
+        std::uint64_t events = 0;
+        std::uint64_t jobs = 0;
+        const bool committed = process(batch, commit_ms, events, jobs);
+        const std::size_t size = batch.size();
+        batch.clear();  // frees the records here, outside the lock
+        const std::lock_guard lock(mutex);
+        totals.jobs += jobs;
+        if (committed) {
+            ++totals.batches;
+            totals.events += events;
+            totals.max_batch = std::max<std::uint64_t>(totals.max_batch, size);
+            totals.last_commit_ms = commit_ms;
+        } else {
+            ++totals.failed_batches;
+        }
+    }
+}
+
+bool writer::impl::process(std::vector<item>& batch, double& commit_ms, std::uint64_t& events,
+                           std::uint64_t& jobs) {
+    bool committed = false;
+    try {
+        detail::transaction tx(db);
+        seen.clear();
+        for (item& it : batch) {
+            if (auto* ev = std::get_if<event_item>(&it)) {
+                ev->ev.id = insert_event(db, ev->ev);
+                ++events;
+                if (ev->ev.accepted && !ev->ev.account.empty()) {
+                    seen.emplace_back(ev->ev.account, ev->ev.received_ms);
+                }
+                continue;
+            }
+            auto& jb = std::get<job_item>(it);
+            ++jobs;
+            detail::savepoint sp(db);
+            try {
+                if (jb.work) {
+                    jb.work(db);
+                }
+                sp.release();
+            } catch (const std::exception& e) {
+                jb.failed = true;
+                jb.message = e.what();
+                sp.rollback();
+            } catch (...) {
+                jb.failed = true;
+                jb.message = "job threw a non-standard exception";
+                sp.rollback();
+            }
+        }
+        touch_devices();
+        const auto start = std::chrono::steady_clock::now();
+        tx.commit();
+        commit_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
+        committed = true;
+    } catch (const std::exception&) {
+        // The whole transaction is gone (rolled back by ~transaction): nothing of it is stored.
+        committed = false;
+    }
+
+    // Only now, with COMMIT returned (synchronous=FULL: on disk), may anyone ACK.
+    const std::error_code failed = make_error_code(errc::commit_failed);
+    for (item& it : batch) {
+        if (auto* ev = std::get_if<event_item>(&it)) {
+            if (committed) {
+                call_quietly(ev->done, std::error_code{}, ev->ev.id);
+            } else {
+                call_quietly(ev->done, failed, std::int64_t{0});
+            }
+            continue;
+        }
+        auto& jb = std::get<job_item>(it);
+        if (!committed) {
+            call_quietly(jb.done, failed, std::string("transaction did not commit"));
+        } else if (jb.failed) {
+            call_quietly(jb.done, make_error_code(errc::job_failed), std::move(jb.message));
+        } else {
+            call_quietly(jb.done, std::error_code{}, std::string{});
+        }
+    }
+    return committed;
+}
+
+void writer::impl::touch_devices() {
+    if (seen.empty()) {
+        return;
+    }
+    // One UPDATE per distinct account, with the newest time of the batch.
+    std::sort(seen.begin(), seen.end());
+    detail::statement stmt(db,
+                           "UPDATE devices SET last_seen_ms = max(coalesce(last_seen_ms, ?2), ?2) "
+                           "WHERE account = upper(?1)");
+    for (std::size_t i = 0; i < seen.size();) {
+        std::size_t next = i + 1;
+        while (next < seen.size() && seen[next].first == seen[i].first) {
+            ++next;
+        }
+        // Sorted by (account, time): the group's last entry holds the newest time.
+        stmt.bind_text(1, seen[i].first);
+        stmt.bind(2, seen[next - 1].second);
+        stmt.step();
+        stmt.reset();
+        i = next;
+    }
+}
+
+writer::writer(const std::filesystem::path& path, options opts)
+    : impl_(std::make_unique<impl>(path, opts)) {
+    impl_->thread = std::thread([this] { impl_->run(); });
+}
+
+writer::~writer() { stop(); }
+
+bool writer::submit(event_record ev, event_done done) {
+    return impl_->push(event_item{std::move(ev), std::move(done)});
+}
+
+bool writer::submit(job work, job_done done) {
+    return impl_->push(job_item{std::move(work), std::move(done), {}, false});
+}
+
+void writer::stop() {
+    {
+        const std::lock_guard lock(impl_->mutex);
+        impl_->stopping = true;
+    }
+    impl_->wake.notify_all();
+    // From a completion (the writer thread itself) there is nothing to join: the loop ends
+    // once the queue is drained, and the destructor joins later.
+    if (impl_->thread.get_id() == std::this_thread::get_id()) {
+        return;
+    }
+    const std::lock_guard stop_lock(impl_->stop_mutex);
+    if (impl_->thread.joinable()) {
+        impl_->thread.join();
+    }
+}
+
+writer::stats writer::snapshot() const {
+    const std::lock_guard lock(impl_->mutex);
+    stats out = impl_->totals;
+    out.queued = impl_->queued;
+    return out;
+}
+
+}  // namespace arc::storage
