@@ -669,6 +669,13 @@ dc09_result decision::run() {
     if (frame.length_mismatch && !(info && info->tolerate_length_mismatch)) {
         return nak(error::bad_length);
     }
+    // Clear text is decoded before the policy checks so that a refused frame is still recorded
+    // with its content (diagnostics); a body that does not decode is refused further down.
+    expected<dc09_content> clear =
+        frame.encrypted ? fail(error::decrypt_failed) : decode_clear_body(frame.body);
+    if (clear) {
+        r_.content = *clear;
+    }
     if (frame.token != "SIA-DCS" && frame.token != "ADM-CID" && frame.token != "NULL") {
         return duh(error::unknown_token);
     }
@@ -692,11 +699,9 @@ dc09_result decision::run() {
             return nak(error::outside_window);
         }
     } else {
-        auto content = decode_clear_body(frame.body);
-        if (!content) {
-            return nak(static_cast<error>(content.error().value()));
+        if (!clear) {
+            return nak(static_cast<error>(clear.error().value()));
         }
-        r_.content = std::move(*content);
         if (info && info->key) {
             const bool accept_clear =
                 info->accept_clear_text ? *info->accept_clear_text : policy_.accept_clear_text;
