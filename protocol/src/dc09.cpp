@@ -184,8 +184,13 @@ void dc09_framer::feed(std::string_view bytes) {
             continue;
         }
         if (ch == cr) {
-            buf_.push_back(cr);
-            ready_.emplace_back(std::move(buf_));
+            if (buf_.size() == 1) {
+                // "\n\r": a stray line end, not a frame.
+                discarded_ += 2;
+            } else {
+                buf_.push_back(cr);
+                ready_.emplace_back(std::move(buf_));
+            }
             buf_.clear();
             continue;
         }
