@@ -1,0 +1,871 @@
+#include "server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "admin_api.hpp"
+#include "registry.hpp"
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <fmt/format.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include "arc/api/json.hpp"
+#include "arc/protocol/dc09.hpp"
+#include "arc/protocol/error.hpp"
+
+#ifndef ARC_VERSION
+#define ARC_VERSION "0.0.0"
+#endif
+
+namespace arc::daemon {
+
+namespace net = boost::asio;
+namespace protocol = arc::protocol;
+namespace storage = arc::storage;
+using tcp = net::ip::tcp;
+using udp = net::ip::udp;
+using unix_stream = net::local::stream_protocol;
+using steady = std::chrono::steady_clock;
+using namespace net::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+constexpr std::size_t api_max_line = 64 * 1024;
+constexpr std::chrono::minutes api_idle_timeout{10};
+constexpr std::size_t tcp_read_chunk = 4096;
+constexpr std::size_t udp_max_datagram = 65536;
+
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Floor to seconds, so that the receiver's "now" is never in the future.
+std::int64_t ms_to_unix(std::int64_t ms) { return ms >= 0 ? ms / 1000 : (ms - 999) / 1000; }
+
+template <class Endpoint>
+std::string format_peer(const Endpoint& ep) {
+    const auto addr = ep.address();
+    if (addr.is_v6()) {
+        return fmt::format("[{}]:{}", addr.to_string(), ep.port());
+    }
+    return fmt::format("{}:{}", addr.to_string(), ep.port());
+}
+
+// Control characters of a frame made visible for debug logs (CR, LF, NUL).
+std::string printable(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size() + 8);
+    for (const char c : raw) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7f) {
+            out += fmt::format("\\x{:02x}", u);
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+// At most one warning per second per kind; the rest are counted and reported with the next.
+class rate_limited_log {
+public:
+    template <class... Args>
+    void warn(fmt::format_string<Args...> format, Args&&... args) {
+        const auto now = steady::now();
+        if (now - last_ < std::chrono::seconds(1)) {
+            ++suppressed_;
+            return;
+        }
+        last_ = now;
+        const std::string msg = fmt::format(format, std::forward<Args>(args)...);
+        if (suppressed_ > 0) {
+            spdlog::warn("{} ({} similar suppressed)", msg, suppressed_);
+        } else {
+            spdlog::warn("{}", msg);
+        }
+        suppressed_ = 0;
+    }
+
+private:
+    steady::time_point last_{};
+    std::uint64_t suppressed_ = 0;
+};
+
+// Submits an event to the writer and completes on the caller's executor once it is committed
+// (or refused: errc::queue_full). The writer calls completions on its own thread, so the result
+// is posted back; the tracked executor keeps io.run() alive while a commit is pending.
+template <class Token>
+auto async_store(storage::writer& writer, storage::event_record record, Token&& token) {
+    return net::async_initiate<Token, void(std::error_code, std::int64_t)>(
+        [&writer](auto handler, storage::event_record rec) {
+            auto ex = net::prefer(net::get_associated_executor(handler),
+                                  net::execution::outstanding_work.tracked);
+            using handler_type = std::decay_t<decltype(handler)>;
+            auto shared = std::make_shared<handler_type>(std::move(handler));
+            const bool queued =
+                writer.submit(std::move(rec), [shared, ex](std::error_code ec, std::int64_t id) {
+                    net::post(ex, [shared, ec, id]() { std::move (*shared)(ec, id); });
+                });
+            if (!queued) {
+                net::post(ex, [shared]() {
+                    std::move (*shared)(make_error_code(storage::errc::queue_full), 0);
+                });
+            }
+        },
+        token, std::move(record));
+}
+
+// Runs one admin request; completes with the response (posted, never inline).
+template <class Token>
+auto async_admin(admin_backend& backend, std::string line, Token&& token) {
+    return net::async_initiate<Token, void(nlohmann::json)>(
+        [&backend](auto handler, std::string request) {
+            auto ex = net::prefer(net::get_associated_executor(handler),
+                                  net::execution::outstanding_work.tracked);
+            using handler_type = std::decay_t<decltype(handler)>;
+            auto shared = std::make_shared<handler_type>(std::move(handler));
+            handle_admin_line(request, backend, [shared, ex](nlohmann::json response) {
+                net::post(ex, [shared, r = std::move(response)]() mutable {
+                    std::move (*shared)(std::move(r));
+                });
+            });
+        },
+        token, std::move(line));
+}
+
+void log_exception(std::string_view what, const std::exception_ptr& e) {
+    if (!e) {
+        return;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        spdlog::error("{}: {}", what, ex.what());
+    } catch (...) {
+        spdlog::error("{}: unknown exception", what);
+    }
+}
+
+// What a connection is doing, for its watchdog.
+enum class phase { reading, storing, writing };
+
+}  // namespace
+
+struct server::impl final : admin_backend {
+    struct tcp_session {
+        tcp::socket socket;
+        std::string peer;
+        std::string address;
+        steady::time_point deadline{};
+        phase state = phase::reading;
+        bool idle_closed = false;
+    };
+    struct api_session {
+        unix_stream::socket socket;
+        steady::time_point deadline{};
+        phase state = phase::reading;
+        bool idle_closed = false;
+    };
+
+    impl(net::io_context& io, const config::daemon_config& cfg, storage::writer& writer,
+         server_options opts)
+        : io_(io),
+          cfg_(cfg),
+          writer_(writer),
+          opts_(std::move(opts)),
+          read_db_(storage::database::open(cfg.storage_path)),
+          tcp_acceptor_(io),
+          udp_socket_(io),
+          api_acceptor_(io),
+          signals_(io),
+          started_ms_(unix_ms_now()),
+          started_(steady::now()) {
+        registry_.load(storage::list_devices(read_db_));
+        policy_.ack_unknown_account = cfg.dc09.ack_unknown_account;
+        policy_.accept_clear_text = cfg.dc09.accept_clear_text;
+        policy_.ack_unknown_code = cfg.dc09.ack_unknown_code;
+        policy_.window_for_clear_text = cfg.dc09.window_for_clear_text;
+        policy_.window_past_s = cfg.dc09.window_past_s;
+        policy_.window_future_s = cfg.dc09.window_future_s;
+        ctx_.policy = &policy_;
+        ctx_.lookup = [this](std::string_view acct) { return registry_.lookup(acct); };
+        ctx_.random = [](std::span<std::uint8_t> out) { randombytes_buf(out.data(), out.size()); };
+        spdlog::info("device registry: {} devices", registry_.size());
+    }
+
+    // ---- admin_backend -------------------------------------------------------------------
+    nlohmann::json status() override {
+        nlohmann::json listeners = nlohmann::json::array();
+        if (tcp_acceptor_.is_open()) {
+            const auto ep = tcp_acceptor_.local_endpoint();
+            listeners.push_back(
+                {{"name", "dc09_tcp"}, {"address", ep.address().to_string()}, {"port", ep.port()}});
+        }
+        if (udp_socket_.is_open()) {
+            const auto ep = udp_socket_.local_endpoint();
+            listeners.push_back(
+                {{"name", "dc09_udp"}, {"address", ep.address().to_string()}, {"port", ep.port()}});
+        }
+        if (api_acceptor_.is_open()) {
+            listeners.push_back({{"name", "api"}, {"path", cfg_.api_socket.string()}});
+        }
+        const auto s = writer_.snapshot();
+        const double mean_batch = s.batches == 0 ? 0.0
+                                                 : static_cast<double>(s.events + s.jobs) /
+                                                       static_cast<double>(s.batches);
+        return nlohmann::json{
+            {"version", ARC_VERSION},
+            {"started", arc::api::iso8601_utc(started_ms_)},
+            {"uptime_s",
+             std::chrono::duration_cast<std::chrono::seconds>(steady::now() - started_).count()},
+            {"listeners", std::move(listeners)},
+            {"counters", to_json(counters_)},
+            {"storage",
+             {{"batches", s.batches},
+              {"events", s.events},
+              {"jobs", s.jobs},
+              {"failed_batches", s.failed_batches},
+              {"max_batch", s.max_batch},
+              {"queued", s.queued},
+              {"last_commit_ms", s.last_commit_ms},
+              {"mean_batch", mean_batch}}}};
+    }
+
+    storage::database& read_db() override { return read_db_; }
+    device_registry& registry() override { return registry_; }
+    std::int64_t now_ms() override { return unix_ms_now(); }
+
+    void run_job(storage::writer::job work, storage::writer::job_done done) override {
+        auto ex = net::prefer(io_.get_executor(), net::execution::outstanding_work.tracked);
+        auto shared = std::make_shared<storage::writer::job_done>(std::move(done));
+        const bool queued =
+            writer_.submit(std::move(work), [shared, ex](std::error_code ec, std::string message) {
+                net::post(ex, [shared, ec, m = std::move(message)]() { (*shared)(ec, m); });
+            });
+        if (!queued) {
+            net::post(ex, [shared]() { (*shared)(storage::errc::queue_full, {}); });
+        }
+    }
+
+    // ---- start / stop --------------------------------------------------------------------
+    void start() {
+        if (cfg_.dc09_tcp.enabled) {
+            const tcp::endpoint ep = resolve<tcp>(cfg_.dc09_tcp, "listen.dc09_tcp");
+            try {
+                tcp_acceptor_.open(ep.protocol());
+                tcp_acceptor_.set_option(tcp::acceptor::reuse_address(true));
+                tcp_acceptor_.bind(ep);
+                tcp_acceptor_.listen(net::socket_base::max_listen_connections);
+            } catch (const boost::system::system_error& e) {
+                throw std::runtime_error(
+                    fmt::format("listen.dc09_tcp {}: {}", format_peer(ep), e.code().message()));
+            }
+            spdlog::info("DC-09 TCP listening on {}", format_peer(tcp_acceptor_.local_endpoint()));
+            spawn("tcp accept loop", accept_loop());
+        }
+        if (cfg_.dc09_udp.enabled) {
+            const udp::endpoint ep = resolve<udp>(cfg_.dc09_udp, "listen.dc09_udp");
+            try {
+                udp_socket_.open(ep.protocol());
+                udp_socket_.bind(ep);
+            } catch (const boost::system::system_error& e) {
+                throw std::runtime_error(
+                    fmt::format("listen.dc09_udp {}: {}", format_peer(ep), e.code().message()));
+            }
+            spdlog::info("DC-09 UDP listening on {}", format_peer(udp_socket_.local_endpoint()));
+            spawn("udp receive loop", udp_loop());
+        }
+        if (!cfg_.api_socket.empty()) {
+            open_api_socket();
+            spawn("api accept loop", api_accept_loop());
+        }
+        if (opts_.handle_signals) {
+            signals_.add(SIGINT);
+            signals_.add(SIGTERM);
+            signals_.add(SIGHUP);
+            spawn("signal handler", signal_loop());
+        }
+    }
+
+    void stop() {
+        if (stopping_) {
+            return;
+        }
+        stopping_ = true;
+        spawn("shutdown", shutdown());
+    }
+
+    // ---- helpers -------------------------------------------------------------------------
+    template <class Awaitable>
+    void spawn(std::string what, Awaitable&& task) {
+        net::co_spawn(
+            io_, std::forward<Awaitable>(task),
+            [what = std::move(what)](const std::exception_ptr& e) { log_exception(what, e); });
+    }
+
+    template <class Protocol>
+    typename Protocol::endpoint resolve(const config::endpoint& ep, std::string_view key) {
+        boost::system::error_code ec;
+        const auto addr = net::ip::make_address(ep.host, ec);
+        if (!ec) {
+            return {addr, ep.port};
+        }
+        typename Protocol::resolver resolver(io_);
+        const auto results = resolver.resolve(ep.host, std::to_string(ep.port), ec);
+        if (ec || results.empty()) {
+            throw std::runtime_error(
+                fmt::format("{}: cannot resolve '{}': {}", key, ep.host, ec.message()));
+        }
+        return results.begin()->endpoint();
+    }
+
+    void open_api_socket() {
+        const std::string path = cfg_.api_socket.string();
+        // Remove a stale socket file, but not the socket of an arcd that is still running.
+        if (std::filesystem::exists(std::filesystem::symlink_status(cfg_.api_socket))) {
+            unix_stream::socket probe(io_);
+            boost::system::error_code ec;
+            probe.connect(unix_stream::endpoint(path), ec);
+            if (!ec) {
+                throw std::runtime_error(
+                    fmt::format("listen.api {}: another arcd is listening there", path));
+            }
+            std::filesystem::remove(cfg_.api_socket);
+        }
+        try {
+            api_acceptor_.open(unix_stream());
+            api_acceptor_.bind(unix_stream::endpoint(path));
+            api_acceptor_.listen(net::socket_base::max_listen_connections);
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error(fmt::format("listen.api {}: {}", path, e.code().message()));
+        }
+        if (::chmod(path.c_str(), 0660) != 0) {
+            spdlog::warn("listen.api {}: chmod 0660 failed", path);
+        }
+        api_bound_ = true;
+        spdlog::info("admin API listening on {}", path);
+    }
+
+    // ---- frames --------------------------------------------------------------------------
+    void count_reply(protocol::reply_kind kind) {
+        switch (kind) {
+            case protocol::reply_kind::ack:
+                ++counters_.ack;
+                break;
+            case protocol::reply_kind::ack_encrypted:
+                ++counters_.ack_encrypted;
+                break;
+            case protocol::reply_kind::nak:
+                ++counters_.nak;
+                break;
+            case protocol::reply_kind::duh:
+                ++counters_.duh;
+                break;
+            case protocol::reply_kind::none:
+                ++counters_.no_reply;
+                break;
+        }
+    }
+
+    // Stores the record and returns the bytes to send once it is committed. A frame that could
+    // not be stored is never ACKed (PROTOCOLS.md §1.14: persist, then ACK): NAK, the device
+    // retries.
+    net::awaitable<std::string> store_then_reply(storage::event_record rec,
+                                                 protocol::reply_kind kind, std::string reply,
+                                                 std::int64_t now_unix) {
+        ++in_flight_;
+        const auto [ec, id] = co_await async_store(writer_, std::move(rec), use_nothrow);
+        --in_flight_;
+        if (ec) {
+            ++counters_.store_rejected;
+            store_log_.warn("event not stored ({}): answering NAK", ec.message());
+            if (kind == protocol::reply_kind::none) {
+                ++counters_.no_reply;
+                co_return std::string{};
+            }
+            ++counters_.nak;
+            co_return protocol::build_nak(now_unix);
+        }
+        count_reply(kind);
+        co_return reply;
+    }
+
+    net::awaitable<std::string> process_frame(std::string raw, const char* transport,
+                                              const std::string& peer) {
+        const std::int64_t now_ms = unix_ms_now();
+        ctx_.now_unix = ms_to_unix(now_ms);
+        ++counters_.frames;
+        protocol::dc09_result result = protocol::handle_dc09_frame(raw, ctx_);
+        storage::event_record rec;
+        rec.received_ms = now_ms;
+        rec.transport = transport;
+        rec.peer = peer;
+        if (result.frame) {
+            rec.account = device_registry::normalise(result.frame->acct);
+            rec.token = result.frame->encrypted ? "*" + result.frame->token : result.frame->token;
+            rec.seq = result.frame->seq;
+        }
+        rec.decoded_json = arc::api::to_json(result).dump(-1, ' ', false,
+                                                          nlohmann::json::error_handler_t::replace);
+        rec.reply_kind = std::string(protocol::to_string(result.reply));
+        rec.reply = result.reply_bytes;
+        if (result.error) {
+            rec.error = result.error.message();
+        }
+        rec.accepted = result.accepted;
+        if (spdlog::should_log(spdlog::level::debug)) {
+            spdlog::debug("{} {} acct={} frame \"{}\" -> {} {}", transport, peer, rec.account,
+                          printable(raw), rec.reply_kind, rec.error);
+        }
+        rec.raw = std::move(raw);
+        co_return co_await store_then_reply(std::move(rec), result.reply,
+                                            std::move(result.reply_bytes), ctx_.now_unix);
+    }
+
+    net::awaitable<std::string> process_oversize(const char* transport, const std::string& peer) {
+        const std::int64_t now_ms = unix_ms_now();
+        const std::int64_t now_unix = ms_to_unix(now_ms);
+        ++counters_.frames;
+        ++counters_.oversize_frames;
+        oversize_log_.warn("{} {}: frame longer than limits.max_frame ({} bytes) discarded",
+                           transport, peer, cfg_.max_frame);
+        storage::event_record rec;
+        rec.received_ms = now_ms;
+        rec.transport = transport;
+        rec.peer = peer;
+        rec.decoded_json = "{}";
+        rec.reply_kind = std::string(protocol::to_string(protocol::reply_kind::nak));
+        rec.reply = protocol::build_nak(now_unix);
+        rec.error = make_error_code(protocol::error::frame_too_large).message();
+        std::string reply = rec.reply;
+        co_return co_await store_then_reply(std::move(rec), protocol::reply_kind::nak,
+                                            std::move(reply), now_unix);
+    }
+
+    // ---- TCP -----------------------------------------------------------------------------
+    net::awaitable<void> accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await tcp_acceptor_.async_accept(use_nothrow);
+            if (stopping_ || ec == net::error::operation_aborted) {
+                co_return;
+            }
+            if (ec) {
+                // EMFILE and friends: back off instead of spinning on the error.
+                accept_log_.warn("dc09_tcp accept: {}", ec.message());
+                net::steady_timer pause(io_, std::chrono::milliseconds(50));
+                co_await pause.async_wait(use_nothrow);
+                continue;
+            }
+            on_accept(std::move(socket));
+        }
+    }
+
+    void on_accept(tcp::socket socket) {
+        boost::system::error_code ec;
+        const auto remote = socket.remote_endpoint(ec);
+        if (ec) {
+            return;  // already gone
+        }
+        std::string address = remote.address().to_string();
+        auto& per_peer = per_peer_[address];
+        if (counters_.tcp_connections_open >= cfg_.max_connections ||
+            per_peer >= cfg_.max_connections_per_peer) {
+            ++counters_.tcp_rejected;
+            if (per_peer == 0) {
+                per_peer_.erase(address);
+            }
+            reject_log_.warn("dc09_tcp: connection from {} refused: {} open, {} from this peer",
+                             format_peer(remote), counters_.tcp_connections_open, per_peer);
+            socket.close(ec);
+            return;
+        }
+        ++per_peer;
+        ++counters_.tcp_connections_open;
+        ++counters_.tcp_connections_total;
+        socket.set_option(tcp::no_delay(true), ec);
+        spawn("tcp session",
+              run_session(std::move(socket), std::move(address), format_peer(remote)));
+    }
+
+    net::awaitable<void> run_session(tcp::socket socket, std::string address, std::string peer) {
+        tcp_session s{std::move(socket), std::move(peer), std::move(address)};
+        sessions_.insert(&s);
+        struct cleanup {
+            impl& self;
+            tcp_session& s;
+            ~cleanup() {
+                self.sessions_.erase(&s);
+                --self.counters_.tcp_connections_open;
+                const auto it = self.per_peer_.find(s.address);
+                if (it != self.per_peer_.end() && --it->second == 0) {
+                    self.per_peer_.erase(it);
+                }
+            }
+        } guard{*this, s};
+        spdlog::debug("tcp {} connected", s.peer);
+        co_await (session_reader(s) || watchdog(s, cfg_.idle_timeout));
+        spdlog::debug("tcp {} closed", s.peer);
+    }
+
+    net::awaitable<void> session_reader(tcp_session& s) {
+        protocol::dc09_framer framer(cfg_.max_frame);
+        std::array<char, tcp_read_chunk> buf{};
+        std::uint64_t discarded = 0;
+        for (;;) {
+            if (stopping_) {
+                co_return;
+            }
+            s.state = phase::reading;
+            s.deadline = steady::now() + cfg_.idle_timeout;
+            const auto [ec, n] = co_await s.socket.async_read_some(net::buffer(buf), use_nothrow);
+            if (ec) {
+                co_return;  // eof, reset, closed by the watchdog or by shutdown
+            }
+            counters_.bytes_in += n;
+            framer.feed(std::string_view(buf.data(), n));
+            for (;;) {
+                auto frame = framer.next();
+                std::string reply;
+                s.state = phase::storing;
+                if (frame) {
+                    reply = co_await process_frame(std::move(*frame), "tcp", s.peer);
+                } else if (frame.error() == protocol::error::frame_too_large) {
+                    reply = co_await process_oversize("tcp", s.peer);
+                } else {
+                    break;
+                }
+                if (reply.empty()) {
+                    continue;
+                }
+                s.state = phase::writing;
+                s.deadline = steady::now() + opts_.write_timeout;
+                const auto [wec, wn] =
+                    co_await net::async_write(s.socket, net::buffer(reply), use_nothrow);
+                if (wec) {
+                    co_return;
+                }
+                counters_.bytes_out += wn;
+            }
+            counters_.framer_discarded_bytes += framer.discarded() - discarded;
+            discarded = framer.discarded();
+        }
+    }
+
+    // Closes the connection when its deadline passes: idle reads and stuck writes. A connection
+    // waiting for its commit has no deadline (the commit is ours, not the peer's).
+    template <class Session>
+    net::awaitable<void> watchdog(Session& s, std::chrono::steady_clock::duration idle) {
+        net::steady_timer timer(io_);
+        for (;;) {
+            timer.expires_at(s.deadline);
+            const auto [ec] = co_await timer.async_wait(use_nothrow);
+            if (ec) {
+                co_return;  // the reader finished first
+            }
+            const auto now = steady::now();
+            if (s.state == phase::storing) {
+                s.deadline = now + idle;
+                continue;
+            }
+            if (s.deadline <= now) {
+                s.idle_closed = s.state == phase::reading;
+                if (s.idle_closed) {
+                    count_idle(s);
+                }
+                boost::system::error_code ignored;
+                s.socket.close(ignored);
+                co_return;
+            }
+        }
+    }
+
+    void count_idle(tcp_session& s) {
+        ++counters_.tcp_idle_closed;
+        spdlog::debug("tcp {} idle for {} s: closed", s.peer, cfg_.idle_timeout.count());
+    }
+    static void count_idle(api_session& /*s*/) { spdlog::debug("api client idle: closed"); }
+
+    // ---- UDP -----------------------------------------------------------------------------
+    net::awaitable<void> udp_loop() {
+        std::vector<char> buf(udp_max_datagram);
+        for (;;) {
+            udp::endpoint from;
+            const auto [ec, n] = co_await udp_socket_.async_receive_from(
+                net::buffer(buf), from,
+                net::bind_cancellation_slot(udp_cancel_.slot(), use_nothrow));
+            if (stopping_ || ec == net::error::operation_aborted) {
+                co_return;
+            }
+            if (ec) {
+                continue;  // e.g. ICMP port unreachable reported for an earlier reply
+            }
+            ++counters_.udp_datagrams;
+            counters_.bytes_in += n;
+            if (udp_in_flight_ >= cfg_.max_udp_in_flight) {
+                // The device retries; a full pipeline must not grow without bound.
+                ++counters_.udp_dropped;
+                udp_log_.warn("dc09_udp: {} frames awaiting commit, datagram from {} dropped",
+                              udp_in_flight_, format_peer(from));
+                continue;
+            }
+            ++udp_in_flight_;
+            spawn("udp frame", udp_frame(std::string(buf.data(), n), from));
+        }
+    }
+
+    net::awaitable<void> udp_frame(std::string datagram, udp::endpoint from) {
+        struct cleanup {
+            impl& self;
+            ~cleanup() { --self.udp_in_flight_; }
+        } guard{*this};
+        const std::string peer = format_peer(from);
+        // One datagram is one frame; the framer tolerates NUL padding and a missing LF.
+        protocol::dc09_framer framer(cfg_.max_frame);
+        framer.feed(datagram);
+        for (;;) {
+            auto frame = framer.next();
+            std::string reply;
+            if (frame) {
+                reply = co_await process_frame(std::move(*frame), "udp", peer);
+            } else if (frame.error() == protocol::error::frame_too_large) {
+                reply = co_await process_oversize("udp", peer);
+            } else {
+                break;
+            }
+            if (!reply.empty() && udp_socket_.is_open()) {
+                const auto [ec, n] =
+                    co_await udp_socket_.async_send_to(net::buffer(reply), from, use_nothrow);
+                if (!ec) {
+                    counters_.bytes_out += n;
+                }
+            }
+        }
+        counters_.framer_discarded_bytes += framer.discarded() + framer.buffered();
+    }
+
+    // ---- admin API -----------------------------------------------------------------------
+    net::awaitable<void> api_accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await api_acceptor_.async_accept(use_nothrow);
+            if (stopping_ || ec == net::error::operation_aborted) {
+                co_return;
+            }
+            if (ec) {
+                accept_log_.warn("api accept: {}", ec.message());
+                net::steady_timer pause(io_, std::chrono::milliseconds(50));
+                co_await pause.async_wait(use_nothrow);
+                continue;
+            }
+            if (api_sessions_.size() >= cfg_.max_api_clients) {
+                api_log_.warn("api: client refused, {} clients connected", api_sessions_.size());
+                boost::system::error_code ignored;
+                socket.close(ignored);
+                continue;
+            }
+            spawn("api session", run_api_session(std::move(socket)));
+        }
+    }
+
+    net::awaitable<void> run_api_session(unix_stream::socket socket) {
+        api_session c{std::move(socket)};
+        api_sessions_.insert(&c);
+        struct cleanup {
+            impl& self;
+            api_session& c;
+            ~cleanup() { self.api_sessions_.erase(&c); }
+        } guard{*this, c};
+        co_await (api_reader(c) || watchdog(c, api_idle_timeout));
+    }
+
+    net::awaitable<void> api_reader(api_session& c) {
+        std::string buf;
+        for (;;) {
+            if (stopping_) {
+                co_return;
+            }
+            c.state = phase::reading;
+            c.deadline = steady::now() + api_idle_timeout;
+            const auto [ec, n] = co_await net::async_read_until(
+                c.socket, net::dynamic_buffer(buf, api_max_line + 1), '\n', use_nothrow);
+            if (ec == net::error::not_found) {
+                c.state = phase::writing;
+                c.deadline = steady::now() + opts_.write_timeout;
+                const std::string line = dump_line(
+                    admin_error(nullptr, "bad_request",
+                                fmt::format("request line longer than {} bytes", api_max_line)));
+                co_await net::async_write(c.socket, net::buffer(line), use_nothrow);
+                co_return;
+            }
+            if (ec) {
+                co_return;
+            }
+            std::string line = buf.substr(0, n - 1);
+            buf.erase(0, n);
+            if (!line.empty() && line.back() == '\r') {
+                line.pop_back();
+            }
+            if (line.find_first_not_of(" \t") == std::string::npos) {
+                continue;
+            }
+            c.state = phase::storing;
+            const nlohmann::json response =
+                co_await async_admin(*this, std::move(line), net::use_awaitable);
+            c.state = phase::writing;
+            c.deadline = steady::now() + opts_.write_timeout;
+            const std::string out = dump_line(response);
+            const auto [wec, wn] =
+                co_await net::async_write(c.socket, net::buffer(out), use_nothrow);
+            if (wec) {
+                co_return;
+            }
+        }
+    }
+
+    // ---- signals and shutdown ------------------------------------------------------------
+    net::awaitable<void> signal_loop() {
+        for (;;) {
+            const auto [ec, signo] = co_await signals_.async_wait(use_nothrow);
+            if (ec) {
+                co_return;
+            }
+            if (signo == SIGHUP) {
+                spdlog::info("SIGHUP: reopening log");
+                if (opts_.on_sighup) {
+                    opts_.on_sighup();
+                }
+                continue;
+            }
+            spdlog::info("signal {}: shutting down", signo);
+            stop();
+            co_return;
+        }
+    }
+
+    net::awaitable<void> shutdown() {
+        boost::system::error_code ignored;
+        tcp_acceptor_.close(ignored);
+        api_acceptor_.close(ignored);
+        udp_cancel_.emit(net::cancellation_type::all);
+        // Idle connections go now; those with a frame in flight finish it (commit + reply).
+        for (tcp_session* s : sessions_) {
+            if (s->state == phase::reading) {
+                s->socket.close(ignored);
+            }
+        }
+        for (api_session* c : api_sessions_) {
+            if (c->state == phase::reading) {
+                c->socket.close(ignored);
+            }
+        }
+        const auto grace_end = steady::now() + opts_.shutdown_grace;
+        net::steady_timer timer(io_);
+        while ((in_flight_ > 0 || !sessions_.empty() || !api_sessions_.empty()) &&
+               steady::now() < grace_end) {
+            timer.expires_after(std::chrono::milliseconds(10));
+            co_await timer.async_wait(use_nothrow);
+            // Sessions that finished their frame and went back to reading close now.
+            for (tcp_session* s : sessions_) {
+                if (s->state == phase::reading) {
+                    s->socket.close(ignored);
+                }
+            }
+            for (api_session* c : api_sessions_) {
+                if (c->state == phase::reading) {
+                    c->socket.close(ignored);
+                }
+            }
+        }
+        if (in_flight_ > 0) {
+            spdlog::warn("shutdown: {} frames still awaiting their commit after the grace period",
+                         in_flight_);
+        }
+        // The writer drains its queue and runs every completion (posted back to us).
+        writer_.stop();
+        for (tcp_session* s : sessions_) {
+            s->socket.close(ignored);
+        }
+        for (api_session* c : api_sessions_) {
+            c->socket.close(ignored);
+        }
+        udp_socket_.close(ignored);
+        signals_.cancel(ignored);
+        if (api_bound_) {
+            std::error_code fs_ec;
+            std::filesystem::remove(cfg_.api_socket, fs_ec);
+        }
+        spdlog::info("shutdown complete: {} frames, {} ACK, {} *ACK, {} NAK", counters_.frames,
+                     counters_.ack, counters_.ack_encrypted, counters_.nak);
+    }
+
+    net::io_context& io_;
+    config::daemon_config cfg_;
+    storage::writer& writer_;
+    server_options opts_;
+    storage::database read_db_;
+    device_registry registry_;
+    protocol::receiver_policy policy_;
+    protocol::receive_context ctx_;
+    counters counters_;
+
+    tcp::acceptor tcp_acceptor_;
+    udp::socket udp_socket_;
+    net::cancellation_signal udp_cancel_;
+    unix_stream::acceptor api_acceptor_;
+    net::signal_set signals_;
+    bool api_bound_ = false;
+
+    std::unordered_set<tcp_session*> sessions_;
+    std::unordered_set<api_session*> api_sessions_;
+    std::unordered_map<std::string, std::size_t> per_peer_;
+    std::size_t in_flight_ = 0;
+    std::size_t udp_in_flight_ = 0;
+    bool stopping_ = false;
+
+    rate_limited_log accept_log_;
+    rate_limited_log reject_log_;
+    rate_limited_log store_log_;
+    rate_limited_log oversize_log_;
+    rate_limited_log udp_log_;
+    rate_limited_log api_log_;
+
+    std::int64_t started_ms_;
+    steady::time_point started_;
+};
+
+server::server(net::io_context& io, const config::daemon_config& cfg, storage::writer& writer,
+               server_options opts)
+    : impl_(std::make_unique<impl>(io, cfg, writer, std::move(opts))) {}
+
+server::~server() = default;
+
+void server::start() { impl_->start(); }
+
+void server::stop() { impl_->stop(); }
+
+std::uint16_t server::tcp_port() const noexcept {
+    boost::system::error_code ec;
+    return impl_->tcp_acceptor_.is_open() ? impl_->tcp_acceptor_.local_endpoint(ec).port() : 0;
+}
+
+std::uint16_t server::udp_port() const noexcept {
+    boost::system::error_code ec;
+    return impl_->udp_socket_.is_open() ? impl_->udp_socket_.local_endpoint(ec).port() : 0;
+}
+
+const counters& server::stats() const noexcept { return impl_->counters_; }
+
+}  // namespace arc::daemon
