@@ -49,6 +49,64 @@ void call_quietly(F& done, Args&&... args) noexcept {
     }
 }
 
+// WAL pages after which the checkpointer copies the log back into the database (SQLite's own
+// autocheckpoint default).
+constexpr int checkpoint_pages = 1000;
+
+// Copies the WAL into the database file on a connection and thread of its own. SQLite's
+// autocheckpoint would do it inside COMMIT on the writer thread, adding a database fsync to
+// the latency of every ACK that waits on that batch; a PASSIVE checkpoint runs beside the
+// writer without taking its lock.
+class checkpointer {
+public:
+    explicit checkpointer(const std::filesystem::path& path)
+        : db_(database::open(path)), thread_([this] { run(); }) {}
+    checkpointer(const checkpointer&) = delete;
+    checkpointer& operator=(const checkpointer&) = delete;
+    ~checkpointer() {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+
+    /// Called by the writer after a commit left the WAL long; cheap and never blocks long.
+    void poke() {
+        {
+            const std::lock_guard lock(mutex_);
+            wanted_ = true;
+        }
+        wake_.notify_one();
+    }
+
+private:
+    void run() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [this] { return wanted_ || stopping_; });
+            if (stopping_) {
+                return;
+            }
+            wanted_ = false;
+            lock.unlock();
+            // A failure (busy reader, I/O) only delays the copy: the WAL keeps the data
+            // durable and the next poke retries.
+            sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                      nullptr);
+            lock.lock();
+        }
+    }
+
+    database db_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool wanted_ = false;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 }  // namespace
 
 struct writer::impl {
@@ -65,6 +123,7 @@ struct writer::impl {
     void touch_devices();
 
     database db;
+    std::unique_ptr<checkpointer> ckpt;  // destroyed before db
     const std::size_t max_batch;
     const std::size_t queue_limit;
 
