@@ -180,6 +180,23 @@ TEST(sia_dcs, encode_round_trip) {
     }
 }
 
+TEST(sia_dcs, encode_opens_new_block_when_modifiers_are_dropped_or_reordered) {
+    std::vector<sia_event> events(3);
+    events[0].code = "BA";
+    events[0].modifiers = {{"ri", "1"}, {"id", "2"}};
+    events[1].code = "BA";
+    events[1].modifiers = {{"id", "2"}};  // ri dropped
+    events[2].code = "BA";
+    events[2].modifiers = {{"pi", "3"}, {"id", "2"}};  // id no longer first
+    const std::string text = encode_sia_dcs("1", events);
+    EXPECT_EQ(text, "#1|Nri1id2/BA|Nid2/BA|Npi3id2/BA");
+    const auto b = parse_sia_dcs(text).value();
+    ASSERT_EQ(b.events.size(), 3U);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(b.events[i].modifiers, events[i].modifiers) << i;
+    }
+}
+
 TEST(sia_dcs, encode_without_account_or_modifiers) {
     sia_event ev;
     ev.code = "RR";
