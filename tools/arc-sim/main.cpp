@@ -79,7 +79,14 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "print the report as one JSON object");
     app.add_flag("--quiet", quiet, "print nothing but errors");
     app.add_flag("--verbose", opts.verbose, "print every frame sent and every reply");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return 2;
+    }
 
     if (!is_hex_account(opts.account)) {
         std::fprintf(stderr, "arc-sim: --account: 3 to 16 hex digits expected, got '%s'\n",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -520,6 +521,14 @@ report run(const options& opts) {
     st->start = clock::now();
     st->deadline = st->start + opts.deadline;
     net::co_spawn(io, launch(st), rethrow_handler);
+    // SIGINT/SIGTERM end the run like the deadline: the report is printed, the acked log flushed.
+    net::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&io, st](const boost::system::error_code& ec, int) {
+        if (!ec) {
+            st->rep.interrupted = true;
+            io.stop();
+        }
+    });
     io.run_for(opts.deadline + std::chrono::seconds(1));
     const auto end = clock::now();
 
@@ -554,6 +563,7 @@ nlohmann::json to_json(const report& rep) {
             {"idle_open", rep.idle_open},
             {"idle_closed", rep.idle_closed},
             {"deadline_hit", rep.deadline_hit},
+            {"interrupted", rep.interrupted},
             {"elapsed_s", rep.elapsed_s},
             {"msgs_per_s", rep.acked_per_s()},
             {"latency_ms", {{"p50", rep.p50_ms}, {"p99", rep.p99_ms}, {"max", rep.max_ms}}},
@@ -577,8 +587,10 @@ std::string to_text(const report& rep) {
     if (rep.idle_open > 0) {
         line("idle open", fmt::format("{} ({} closed by server)", rep.idle_open, rep.idle_closed));
     }
-    line("elapsed s",
-         fmt::format("{:.3f}{}", rep.elapsed_s, rep.deadline_hit ? " (deadline)" : ""));
+    line("elapsed s", fmt::format("{:.3f}{}", rep.elapsed_s,
+                                  rep.deadline_hit  ? " (deadline)"
+                                  : rep.interrupted ? " (interrupted)"
+                                                    : ""));
     line("msgs/s", fmt::format("{:.0f}", rep.acked_per_s()));
     line("latency ms",
          fmt::format("p50 {:.3f}  p99 {:.3f}  max {:.3f}", rep.p50_ms, rep.p99_ms, rep.max_ms));

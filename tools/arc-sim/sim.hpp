@@ -53,6 +53,7 @@ struct report {
     std::uint64_t idle_open = 0;      ///< idle connections established
     std::uint64_t idle_closed = 0;    ///< idle connections the server closed during the run
     bool deadline_hit = false;
+    bool interrupted = false;  ///< stopped by SIGINT or SIGTERM
     double elapsed_s = 0;
     double p50_ms = 0;
     double p99_ms = 0;

@@ -528,7 +528,7 @@ std::string events_to_text(const json& events) {
     for (const auto& e : events) {
         std::string token = field(e, "token");
         const json decoded = e.value("decoded", json::object());
-        if (decoded.value("encrypted", false)) {
+        if (decoded.value("encrypted", false) && token.rfind('*', 0) != 0) {
             token = "*" + token;
         }
         rows.push_back({field(e, "received"), field(e, "transport"), field(e, "peer"), token,
@@ -557,7 +557,8 @@ std::string status_to_text(const json& status) {
     }
     out += "\n" + format_table({"listener", "address", "port"}, listeners);
     std::vector<std::pair<std::string, std::string>> counters;
-    for (const auto& [k, v] : status.value("counters", json::object()).items()) {
+    const json all_counters = status.value("counters", json::object());
+    for (const auto& [k, v] : all_counters.items()) {
         counters.emplace_back(k, cell(v));
     }
     out += "\ncounters\n" + lines(counters);

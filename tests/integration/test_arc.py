@@ -1,0 +1,520 @@
+#!/usr/bin/env python3
+"""Integration tests: real arcd, arcctl and arc-sim processes on 127.0.0.1.
+
+Usage: test_arc.py --arcd PATH --arcctl PATH --arc-sim PATH --source DIR [unittest args]
+Ports are picked by arcd (port 0) and read back with `arcctl status --json`; every test runs in
+its own temporary directory and stops the processes it started.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = {}
+SOURCE = ""
+
+PLAIN = "1234"
+AES = "ABCDEF"
+AES_KEY = "2B7E151628AED2A6ABF7158809CF4F3C"
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/ARC as DC-09 uses it (PROTOCOLS.md 1.4)."""
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def frame(body: bytes) -> bytes:
+    """LF CRC LLLL body CR."""
+    return b"\n%04X%04X%s\r" % (crc16(body), len(body), body)
+
+
+def dc09_time(t: float) -> bytes:
+    return time.strftime("%H:%M:%S,%m-%d-%Y", time.gmtime(t)).encode()
+
+
+NAK_RE = re.compile(rb'^\n([0-9A-F]{4})0025"NAK"0000R0L0A0\[\]_(\d\d:\d\d:\d\d,\d\d-\d\d-\d{4})\r$')
+
+
+def escape(raw: str) -> str:
+    return raw.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def run(args, timeout=60, input_bytes=None):
+    return subprocess.run(args, capture_output=True, timeout=timeout, input=input_bytes)
+
+
+class Daemon:
+    """One arcd process on a temporary database and admin socket."""
+
+    def __init__(self, workdir: str):
+        self.workdir = workdir
+        self.db = os.path.join(workdir, "arc.db")
+        self.sock = os.path.join(workdir, "arcd.sock")
+        self.log_path = os.path.join(workdir, "arcd.log")
+        self.proc = None
+        self.tcp_port = 0
+        self.udp_port = 0
+
+    def start(self, tcp_port=0, udp_port=0, extra=()):
+        args = [BIN["arcd"], "--config", os.path.join(SOURCE, "config", "arcd.toml"),
+                "--set", f"storage.path={self.db}",
+                "--set", f"listen.api={self.sock}",
+                "--set", f"listen.dc09_tcp=127.0.0.1:{tcp_port}",
+                "--set", f"listen.dc09_udp=127.0.0.1:{udp_port}", *extra]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, cwd=self.workdir, stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"arcd exited with {self.proc.returncode}:\n{self.log()}")
+            r = run([BIN["arcctl"], "--socket", self.sock, "--json", "status"], timeout=10)
+            if r.returncode == 0:
+                status = json.loads(r.stdout)
+                for listener in status["listeners"]:
+                    name = listener.get("name", "")
+                    if "tcp" in name:
+                        self.tcp_port = int(listener["port"])
+                    elif "udp" in name:
+                        self.udp_port = int(listener["port"])
+                if self.tcp_port and self.udp_port:
+                    return status
+            time.sleep(0.1)
+        raise AssertionError(f"arcd did not come up:\n{self.log()}")
+
+    def signal(self, sig, timeout=30):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"arcd did not exit on signal {sig}:\n{self.log()}")
+        self.proc = None
+        return rc
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return self.signal(signal.SIGTERM)
+        rc = self.proc.returncode if self.proc else None
+        self.proc = None
+        return rc
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-4000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def arcctl(self, *args, expect_rc=0):
+        r = run([BIN["arcctl"], "--socket", self.sock, "--json", *args])
+        if r.returncode != expect_rc:
+            raise AssertionError(f"arcctl {args}: rc {r.returncode}, stderr {r.stderr!r}")
+        return json.loads(r.stdout) if expect_rc == 0 else r
+
+    def sim(self, *args, udp=False, timeout=120):
+        port = self.udp_port if udp else self.tcp_port
+        cmd = [BIN["arc-sim"], "--host", "127.0.0.1", "--port", str(port), "--json", *args]
+        if udp:
+            cmd.append("--udp")
+        r = run(cmd, timeout=timeout)
+        return r.returncode, json.loads(r.stdout) if r.stdout else {}, r.stderr
+
+    def exchange_tcp(self, raw: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", self.tcp_port), timeout=5) as s:
+            s.sendall(raw)
+            reply = b""
+            while not reply.endswith(b"\r"):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+            return reply
+
+    def exchange_udp(self, raw: bytes) -> bytes:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(5)
+            s.sendto(raw, ("127.0.0.1", self.udp_port))
+            return s.recvfrom(4096)[0]
+
+
+class DaemonCase(unittest.TestCase):
+    """A fresh temporary directory and arcd per test."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="arc-it-")
+        self.daemon = Daemon(self.tmp)
+        self.daemon.start()
+
+    def tearDown(self):
+        try:
+            self.daemon.stop()
+        finally:
+            if self._outcome_ok():
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            else:
+                print(f"\n--- kept {self.tmp}; arcd log tail:\n{self.daemon.log()}", file=sys.stderr)
+
+    def _outcome_ok(self):
+        result = getattr(self._outcome, "result", None)
+        if result is None:
+            return True
+        return not any(t is self for t, _ in result.failures + result.errors)
+
+    def add_devices(self):
+        d = self.daemon.arcctl("device", "add", "--account", PLAIN, "--protocol", "dc09",
+                               "--label", "Rossi Maria, pendant")["device"]
+        self.assertEqual(d["account"], PLAIN)
+        self.assertFalse(d["encrypted"])
+        d = self.daemon.arcctl("device", "add", "--account", AES.lower(), "--protocol", "dc09",
+                               "--key", AES_KEY)["device"]
+        self.assertEqual(d["account"], AES)
+        self.assertEqual(d["key_bits"], 128)
+
+
+class InstallerFlow(DaemonCase):
+    def test_register_send_and_inspect(self):
+        self.add_devices()
+        devices = self.daemon.arcctl("device", "list")["devices"]
+        self.assertEqual([d["account"] for d in devices], [PLAIN, AES])
+        self.assertNotIn(AES_KEY.lower(), json.dumps(devices).lower())
+        self.assertEqual(self.daemon.arcctl("device", "set-mode", AES, "test")["device"]["mode"], "test")
+        self.assertEqual(self.daemon.arcctl("device", "set-mode", AES, "active")["device"]["mode"],
+                         "active")
+
+        sent = []
+        for token in ("SIA-DCS", "ADM-CID", "NULL"):
+            for udp in (False, True):
+                rc, rep, err = self.daemon.sim("--account", PLAIN, "--token", token, udp=udp)
+                self.assertEqual((rc, rep.get("acked")), (0, 1), f"{token} udp={udp}: {rep} {err}")
+                sent.append((token, "udp" if udp else "tcp"))
+            rc, rep, err = self.daemon.sim("--account", AES, "--key", AES_KEY, "--token", token)
+            self.assertEqual((rc, rep.get("acked")), (0, 1), f"*{token}: {rep} {err}")
+
+        events = self.daemon.arcctl("events", PLAIN, "--limit", "50")["events"]
+        self.assertEqual(len(events), 6)
+        self.assertEqual(sorted((e["token"], e["transport"]) for e in events), sorted(sent))
+        ids = [e["id"] for e in events]
+        self.assertEqual(ids, sorted(ids, reverse=True), "newest first")
+        for e in events:
+            self.assertEqual(e["reply_kind"], "ACK")
+            self.assertTrue(e["accepted"])
+            self.assertTrue(e["raw"].startswith("\n") and e["raw"].endswith("\r"))
+            self.assertEqual(e["reply"], frame(f'"ACK"{e["seq"]}L0#{PLAIN}[]'.encode()).decode())
+            self.assertIn("127.0.0.1", e["peer"])
+            dec = e["decoded"]
+            self.assertFalse(dec["encrypted"])
+            self.assertEqual(dec["acct"], PLAIN)
+            if e["token"] == "SIA-DCS":
+                ev = dec["sia"]["events"][0]
+                self.assertEqual((ev["function"], ev["code"], ev["address"]), ("N", "QA", "001"))
+                self.assertTrue(ev["known"])
+                self.assertTrue(ev["meaning"])
+            elif e["token"] == "ADM-CID":
+                cid = dec["cid"]
+                self.assertEqual((cid["qualifier"], cid["code"], cid["group"], cid["zone"]),
+                                 ("1", "101", "01", "001"))
+                self.assertTrue(cid["meaning"])
+
+        events = self.daemon.arcctl("events", AES)["events"]
+        # The EVENT token may keep the wire's '*'; decoded.token never does.
+        self.assertEqual(sorted(e["token"].lstrip("*") for e in events),
+                         ["ADM-CID", "NULL", "SIA-DCS"])
+        for e in events:
+            self.assertEqual(e["reply_kind"], "ACK_ENCRYPTED")
+            self.assertTrue(e["decoded"]["encrypted"])
+            self.assertEqual(e["decoded"]["token"], e["token"].lstrip("*"))
+            self.assertIn('"*ACK"' + e["seq"], e["reply"])
+            self.assertIn("timestamp", e["decoded"])
+
+        # People's view: a table with the decoding and the escaped raw frame.
+        r = run([BIN["arcctl"], "--socket", self.daemon.sock, "events", PLAIN])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"QA", r.stdout)
+        self.assertIn(b'\\n', r.stdout)
+        r = run([BIN["arcctl"], "--socket", self.daemon.sock, "status"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        status = self.daemon.arcctl("status")
+        self.assertGreaterEqual(status["counters"]["ack"], 6)
+        self.assertGreaterEqual(status["counters"]["ack_encrypted"], 3)
+        self.assertGreater(status["storage"]["batches"], 0)
+
+        self.assertEqual(self.daemon.arcctl("device", "remove", PLAIN)["removed"], PLAIN)
+        r = self.daemon.arcctl("device", "show", PLAIN, expect_rc=1)
+        self.assertIn(b"not_found", r.stderr)
+        r = self.daemon.arcctl("device", "add", "--account", AES, "--protocol", "dc09",
+                               expect_rc=1)
+        self.assertIn(b"exists", r.stderr)
+
+    def test_load_small(self):
+        self.add_devices()
+        rc, rep, err = self.daemon.sim("--account", PLAIN, "--connections", "8", "--count", "50")
+        self.assertEqual((rc, rep.get("acked")), (0, 400), f"{rep} {err}")
+        rc, rep, err = self.daemon.sim("--account", AES, "--key", AES_KEY, "--connections", "4",
+                                       "--count", "25", udp=True)
+        self.assertEqual((rc, rep.get("acked")), (0, 100), f"{rep} {err}")
+
+
+class BadFrames(DaemonCase):
+    def assert_nak(self, reply: bytes, label: str):
+        m = NAK_RE.match(reply)
+        self.assertIsNotNone(m, f"{label}: {reply!r}")
+        self.assertEqual(int(m.group(1), 16), crc16(reply[9:-1]), f"{label}: NAK CRC")
+        nak_time = datetime.datetime.strptime(m.group(2).decode(), "%H:%M:%S,%m-%d-%Y")
+        nak_time = nak_time.replace(tzinfo=datetime.timezone.utc).timestamp()
+        self.assertLess(abs(nak_time - time.time()), 10, f"{label}: NAK carries receiver UTC time")
+
+    def test_decision_table(self):
+        self.add_devices()
+        now = time.time()
+        good = frame(b'"SIA-DCS"0001L0#1234[#1234|Nri1/MA001]_' + dc09_time(now))
+        for exchange in (self.daemon.exchange_tcp, self.daemon.exchange_udp):
+            self.assertEqual(exchange(good), frame(b'"ACK"0001L0#1234[]'))
+            bad_crc = b"\n0000" + good[5:]
+            self.assert_nak(exchange(bad_crc), "bad CRC")
+            unknown = frame(b'"SIA-DCS"0002L0#9999[#9999|Nri1/MA001]_' + dc09_time(now))
+            self.assert_nak(exchange(unknown), "unknown account")
+            clear_to_aes = frame(b'"SIA-DCS"0003L0#ABCDEF[#ABCDEF|Nri1/MA001]_' + dc09_time(now))
+            self.assert_nak(exchange(clear_to_aes), "clear text to an AES account")
+            unknown_token = frame(b'"FOO-BAR"0004R12L0#1234[#1234|Nri1/MA001]')
+            self.assertEqual(exchange(unknown_token), frame(b'"DUH"0004R12L0#1234[]'))
+        # Two frames in one write: two replies, in order.
+        two = frame(b'"NULL"0005L0#1234[]') + frame(b'"NULL"0006L0#1234[]')
+        with socket.create_connection(("127.0.0.1", self.daemon.tcp_port), timeout=5) as s:
+            s.sendall(two)
+            expected = frame(b'"ACK"0005L0#1234[]') + frame(b'"ACK"0006L0#1234[]')
+            got = b""
+            while len(got) < len(expected):
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+            self.assertEqual(got, expected)
+        # Refused frames are recorded too, with their reply and error.
+        events = self.daemon.arcctl("events", AES)["events"]
+        self.assertEqual(len(events), 2)
+        for e in events:
+            self.assertEqual(e["reply_kind"], "NAK")
+            self.assertFalse(e["accepted"])
+            self.assertTrue(e["error"])
+        status = self.daemon.arcctl("status")
+        self.assertGreaterEqual(status["counters"]["nak"], 6)
+        self.assertGreaterEqual(status["counters"]["duh"], 2)
+
+
+class Decode(unittest.TestCase):
+    NAMES = ["swd_sia_dcs_xdata_X", "swd_adm_cid_no_timestamp", "swd_null_no_timestamp_lowercase",
+             "gen_sia_medical_alarm", "gen_cid_personal_emergency", "gen_bad_crc", "gen_garbage",
+             "gen_unsupported_token", "g90_empty_line_prefix", "gen_encrypted_medical_aes128",
+             "swd_encrypted_sia_dcs_aes128", "hikvision_encrypted_null_no_pipe"]
+
+    def test_vectors(self):
+        with open(os.path.join(SOURCE, "tests", "data", "dc09_vectors.json")) as f:
+            vectors = {v["name"]: v for v in json.load(f)}
+        for name in self.NAMES:
+            v = vectors[name]
+            e = v["expect"]
+            args = [BIN["arcctl"], "decode"]
+            if e.get("receiver_time_utc"):
+                args += ["--now", e["receiver_time_utc"]]
+            if v.get("key_hex"):
+                args += ["--key", v["key_hex"]]
+            with self.subTest(name=name):
+                r = run(args + ["--json", escape(v["raw"])])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                out = json.loads(r.stdout.decode().splitlines()[0])
+                self.assertEqual(out["reply_kind"], e["response_kind"])
+                if "expected_response_raw" in e:
+                    self.assertEqual(out["reply"], e["expected_response_raw"])
+                if e["response_kind"] == "ACK_ENCRYPTED":
+                    self.assertTrue(out["decoded"]["encrypted"])
+                    self.assertRegex(out["reply"], r'^\n[0-9A-F]{8}"\*ACK"')
+                if e.get("data") and out["decoded"].get("data") is not None:
+                    self.assertEqual(out["decoded"]["data"], e["data"])
+                # People's view: the exact reply, escaped; raw bytes on stdin work the same.
+                r = run(args + ["-"], input_bytes=v["raw"].encode("latin-1"))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                text = r.stdout.decode(errors="replace")
+                self.assertRegex(text, r"reply\s+" + e["response_kind"])
+                if "expected_response_raw" in e:
+                    self.assertIn(escape(e["expected_response_raw"].split("\r")[0] + "\r"), text)
+
+    def test_bad_key_is_usage_error(self):
+        r = run([BIN["arcctl"], "decode", "--key", "short", "\\n0000"])
+        self.assertEqual(r.returncode, 2)
+
+
+class ConfigAndHelp(unittest.TestCase):
+    def test_help(self):
+        for args in (["arcd", "--help"], ["arcctl", "--help"], ["arc-sim", "--help"],
+                     ["arcctl", "decode", "--help"], ["arcctl", "device", "add", "--help"]):
+            r = run([BIN[args[0]], *args[1:]])
+            self.assertEqual(r.returncode, 0, f"{args}: {r.stderr!r}")
+            self.assertIn(b"--", r.stdout)
+
+    def test_usage_errors(self):
+        self.assertEqual(run([BIN["arcctl"], "nosuch"]).returncode, 2)
+        self.assertEqual(run([BIN["arcctl"], "device", "set-mode", "1234", "sleepy"]).returncode, 2)
+        self.assertEqual(run([BIN["arc-sim"], "--port", "1", "--account", "XYZ!"]).returncode, 2)
+        self.assertEqual(run([BIN["arc-sim"], "--account", "1234"]).returncode, 2)
+
+    def test_no_daemon(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            sock = os.path.join(tmp, "none.sock")
+            r = run([BIN["arcctl"], "--socket", sock, "status"])
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.stderr.decode().strip().splitlines(),
+                             [f"arcctl: cannot connect to {sock}: No such file or directory "
+                              "(is arcd running?)"])
+
+    def test_config_errors(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(SOURCE, "config", "arcd.toml")) as f:
+                lines = f.read().splitlines()
+            line_no = next(i for i, l in enumerate(lines, 1) if l.startswith("max_frame"))
+            lines[line_no - 1] = 'max_frame = "big"'
+            bad = os.path.join(tmp, "bad.toml")
+            with open(bad, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            r = run([BIN["arcd"], "--config", bad, "--set", f"listen.api={tmp}/s.sock",
+                     "--set", f"storage.path={tmp}/arc.db"], timeout=20)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            err = r.stderr.decode().strip().splitlines()
+            self.assertEqual(len(err), 1, err)
+            self.assertIn(bad, err[0])
+            self.assertIn(str(line_no), err[0])
+            self.assertIn("max_frame", err[0])
+
+            r = run([BIN["arcd"], "--config", os.path.join(SOURCE, "config", "arcd.toml"),
+                     "--set", "limits.no_such_key=1"], timeout=20)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            err = r.stderr.decode().strip().splitlines()
+            self.assertEqual(len(err), 1, err)
+            self.assertIn("no_such_key", err[0])
+
+            r = run([BIN["arcd"], "--config", os.path.join(tmp, "missing.toml")], timeout=20)
+            self.assertEqual(r.returncode, 2, r.stderr)
+
+
+class Crash(DaemonCase):
+    """ACK means stored: kill -9 under load, restart, and every ACKed frame is in the database."""
+
+    CONNECTIONS = 50
+
+    def stored_raws(self):
+        con = sqlite3.connect(self.daemon.db)
+        try:
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            return {bytes(r[0]) for r in con.execute("SELECT raw FROM events")}
+        finally:
+            con.close()
+
+    def acked(self, log_path):
+        with open(log_path) as f:
+            return [bytes.fromhex(line.strip()) for line in f if line.strip()]
+
+    def start_load(self, log_path, count, rate):
+        cmd = [BIN["arc-sim"], "--port", str(self.daemon.tcp_port), "--account", PLAIN,
+               "--connections", str(self.CONNECTIONS), "--count", str(count), "--rate", str(rate),
+               "--timeout-ms", "3000", "--retries", "5", "--deadline-s", "150",
+               "--acked-log", log_path, "--json"]
+        out = open(os.path.join(self.tmp, "sim.json"), "wb")
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        return proc
+
+    def finish_load(self, proc):
+        try:
+            rc = proc.wait(timeout=170)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        with open(os.path.join(self.tmp, "sim.json")) as f:
+            text = f.read()
+        return rc, json.loads(text.strip().splitlines()[-1]) if text.strip() else {}
+
+    def test_kill9_restart_loses_no_acked_frame(self):
+        self.add_devices()
+        port_args = dict(tcp_port=self.daemon.tcp_port, udp_port=self.daemon.udp_port)
+        log_path = os.path.join(self.tmp, "acked.log")
+        sim = self.start_load(log_path, count=300, rate=1500)
+        kills = 0
+        try:
+            for _ in range(4):
+                time.sleep(random.uniform(0.5, 2.0))
+                if sim.poll() is not None:
+                    break
+                self.daemon.signal(signal.SIGKILL)
+                kills += 1
+                time.sleep(random.uniform(0.0, 0.3))
+                self.daemon.start(**port_args)
+        finally:
+            rc, rep = self.finish_load(sim)
+        self.assertGreaterEqual(kills, 3, f"load ended too early: {rep}")
+        self.assertEqual(rc, 0, f"every message must get a reply: {rep}")
+        self.assertEqual(self.daemon.stop(), 0)
+        acked = self.acked(log_path)
+        self.assertEqual(len(acked), rep["acked"])
+        stored = self.stored_raws()
+        missing = [a for a in acked if a not in stored]
+        self.assertEqual(missing, [], f"{len(missing)} of {len(acked)} ACKed frames lost")
+        print(f"\ncrash test: {kills} kills, {len(acked)} ACKed frames, all stored; {rep}",
+              file=sys.stderr)
+
+    def test_sigterm_exits_0_and_keeps_acked(self):
+        self.add_devices()
+        log_path = os.path.join(self.tmp, "acked.log")
+        sim = self.start_load(log_path, count=100000, rate=0)
+        try:
+            time.sleep(1.5)
+            self.assertIsNone(sim.poll(), "load still running")
+            self.assertEqual(self.daemon.signal(signal.SIGTERM), 0, self.daemon.log())
+        finally:
+            sim.send_signal(signal.SIGTERM)
+            rc, rep = self.finish_load(sim)
+        self.assertTrue(rep.get("interrupted"), rep)
+        acked = self.acked(log_path)
+        self.assertGreater(len(acked), 0)
+        stored = self.stored_raws()
+        missing = [a for a in acked if a not in stored]
+        self.assertEqual(missing, [], f"{len(missing)} of {len(acked)} ACKed frames lost")
+
+
+def main():
+    global SOURCE
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arcd", required=True)
+    parser.add_argument("--arcctl", required=True)
+    parser.add_argument("--arc-sim", required=True)
+    parser.add_argument("--source", required=True)
+    args, rest = parser.parse_known_args()
+    BIN.update({"arcd": os.path.abspath(args.arcd), "arcctl": os.path.abspath(args.arcctl),
+                "arc-sim": os.path.abspath(args.arc_sim)})
+    SOURCE = os.path.abspath(args.source)
+    unittest.main(argv=[sys.argv[0], "-v", *rest])
+
+
+if __name__ == "__main__":
+    main()
