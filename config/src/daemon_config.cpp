@@ -7,6 +7,7 @@
 #include <map>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -243,15 +244,48 @@ const key_spec* find_key(std::string_view section, std::string_view name) {
     return nullptr;
 }
 
-std::string keys_of(std::string_view section) {
-    std::string out;
-    for (const key_spec& spec : known_keys) {
-        if (spec.section == section) {
-            out += out.empty() ? "" : ", ";
-            out += spec.name;
+// Levenshtein distance, for "did you mean" on a mistyped key.
+std::size_t distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+            diagonal = above;
         }
     }
-    return out;
+    return row[b.size()];
+}
+
+std::string unknown_key_message(std::string_view section, std::string_view name) {
+    const key_spec* best = nullptr;
+    std::size_t best_distance = 3;  // farther than this is a different word, not a typo
+    for (const key_spec& spec : known_keys) {
+        if (spec.section == section) {
+            const std::size_t d = distance(name, spec.name);
+            if (d < best_distance) {
+                best = &spec;
+                best_distance = d;
+            }
+        }
+    }
+    if (best != nullptr) {
+        return fmt::format("unknown key (did you mean {}.{}?)", section, best->name);
+    }
+    std::string known;
+    for (const key_spec& spec : known_keys) {
+        if (spec.section == section) {
+            known += known.empty() ? "" : ", ";
+            known += spec.name;
+        }
+    }
+    return fmt::format("unknown key (known in [{}]: {})", section, known);
 }
 
 std::string sections() {
@@ -316,9 +350,7 @@ void apply_overrides(toml::table& root, const std::vector<std::string>& override
                                fmt::format("unknown section '{}' ({})", section, sections()));
         }
         if (find_key(section, name) == nullptr) {
-            throw config_error(
-                "--set", position, key,
-                fmt::format("unknown key (known in [{}]: {})", section, keys_of(section)));
+            throw config_error("--set", position, key, unknown_key_message(section, name));
         }
         toml::table value = parse_override_value(std::string_view(text).substr(eq + 1));
         auto* table = root[section].as_table();
@@ -366,9 +398,7 @@ daemon_config load_daemon_config(const std::filesystem::path& path,
             const std::string key = fmt::format("{}.{}", section, name_key.str());
             const key_spec* spec = find_key(section, name_key.str());
             if (spec == nullptr) {
-                read.fail(
-                    key, name_key.source(),
-                    fmt::format("unknown key (known in [{}]: {})", section, keys_of(section)));
+                read.fail(key, name_key.source(), unknown_key_message(section, name_key.str()));
             }
             spec->set(read, key, node, config);
         }

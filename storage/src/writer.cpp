@@ -153,7 +153,8 @@ bool writer::impl::push(item&& it) {
         }
         if (chunks.empty() || chunks.back().size() >= max_batch) {
             if (spare.empty()) {
-                chunks.emplace_back();
+                // Bounded: max_batch comes from the configuration and may be large.
+                chunks.emplace_back().reserve(std::min<std::size_t>(max_batch, 1024));
             } else {
                 chunks.push_back(std::move(spare.back()));
                 spare.pop_back();

@@ -45,7 +45,7 @@ struct dc09_policy_config {
 
 /// Everything arcd reads from its configuration file.
 struct daemon_config {
-    std::filesystem::path source;          ///< the file loaded
+    std::filesystem::path source;  ///< the file loaded
     // [storage]
     std::filesystem::path storage_path = "var/arc.db";  ///< relative to the working directory
     std::size_t storage_queue_limit = 100000;
@@ -55,21 +55,22 @@ struct daemon_config {
     endpoint dc09_udp{"127.0.0.1", 0, true};
     std::filesystem::path api_socket = "var/arcd.sock";
     // [limits]
-    std::size_t max_frame = 1024;                    ///< bytes, LF..CR
-    std::chrono::seconds idle_timeout{60};           ///< TCP connection without a byte
-    std::size_t max_connections = 20000;             ///< TCP connections in total
-    std::size_t max_connections_per_peer = 2000;     ///< TCP connections per peer address
-    std::size_t max_udp_in_flight = 10000;           ///< UDP frames waiting for their commit
+    std::size_t max_frame = 1024;                 ///< bytes, LF..CR
+    std::chrono::seconds idle_timeout{60};        ///< TCP connection without a byte
+    std::size_t max_connections = 20000;          ///< TCP connections in total
+    std::size_t max_connections_per_peer = 2000;  ///< TCP connections per peer address
+    std::size_t max_udp_in_flight = 10000;        ///< UDP frames waiting for their commit
     std::size_t max_api_clients = 64;
     // [dc09]
     dc09_policy_config dc09;
     // [log]
-    std::string log_level = "info";                  ///< trace, debug, info, warn, error
-    std::filesystem::path log_file;                  ///< empty: stderr
+    std::string log_level = "info";  ///< trace, debug, info, warn, error
+    std::filesystem::path log_file;  ///< empty: stderr
 };
 
 /// Loads `path`, then applies `overrides` ("key=value", value in TOML syntax or a bare string).
 /// Unknown keys, wrong types and bad values throw config_error naming file, line and key.
+/// Relative paths in the result stay relative to the working directory, not to the file.
 daemon_config load_daemon_config(const std::filesystem::path& path,
                                  const std::vector<std::string>& overrides = {});
 

@@ -155,7 +155,8 @@ public:
     /// Stops (see stop()).
     ~writer();
 
-    /// Queues an event; false (done not called) if the queue is full or the writer stopped.
+    /// Queues an event; false (done not called, the record dropped) if the queue is full or
+    /// the writer stopped.
     bool submit(event_record ev, event_done done);
     /// Queues a job to run inside the next transaction (under a savepoint of its own: a job that
     /// throws is rolled back alone and its done gets errc::job_failed with the message).
