@@ -182,14 +182,16 @@ double cpu_seconds() {
 // The writer alone: the events wait behind a job until all are queued, then the writer drains
 // them. Process CPU per event over the drain is the writer's (and checkpointer's) cost, which
 // a loaded machine distorts less than wall time.
-void run_drain(const std::filesystem::path& path) {
+void run_drain(const std::filesystem::path& path, bool checkpoint_thread) {
     std::atomic<std::size_t> completed{0};
     std::vector<event_record> events;
     events.reserve(total_events);
     for (std::size_t n = 0; n < total_events; ++n) {
         events.push_back(make_event(n));
     }
-    writer w(path, {.queue_limit = total_events + 1, .max_batch = 8192});
+    writer w(path, {.queue_limit = total_events + 1,
+                    .max_batch = 8192,
+                    .checkpoint_thread = checkpoint_thread});
     std::atomic<bool> release{false};
     w.submit(
         [&](arc::storage::database&) {
@@ -213,9 +215,10 @@ void run_drain(const std::filesystem::path& path) {
     const double cpu = cpu_seconds() - cpu_start;
     const auto s = w.snapshot();
     fmt::print(
-        "drain: {} events in {:.2f}s = {:.0f} events/s; CPU {:.2f}s = {:.1f} us/event; "
+        "drain ({}): {} events in {:.2f}s = {:.0f} events/s; CPU {:.2f}s = {:.1f} us/event; "
         "batches={} max_batch={}\n",
-        completed.load(), wall, static_cast<double>(completed.load()) / wall, cpu,
+        checkpoint_thread ? "checkpoint thread" : "autocheckpoint", completed.load(), wall,
+        static_cast<double>(completed.load()) / wall, cpu,
         cpu * 1e6 / static_cast<double>(std::max<std::size_t>(completed.load(), 1)), s.batches,
         s.max_batch);
 }
@@ -265,7 +268,8 @@ int main() {
         }
     }
     try {
-        run_drain(dir / "bench-drain.db");
+        run_drain(dir / "bench-drain-1.db", true);
+        run_drain(dir / "bench-drain-0.db", false);
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench_storage: {}\n", e.what());
         status = 1;

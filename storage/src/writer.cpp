@@ -113,7 +113,22 @@ struct writer::impl {
     impl(const std::filesystem::path& path, options opts)
         : db(database::open(path)),
           max_batch(std::max<std::size_t>(opts.max_batch, 1)),
-          queue_limit(opts.queue_limit) {}
+          queue_limit(opts.queue_limit) {
+        if (opts.checkpoint_thread && path != ":memory:" && !path.empty()) {
+            ckpt = std::make_unique<checkpointer>(path);
+            // Replaces SQLite's autocheckpoint (itself a WAL hook) on this connection.
+            sqlite3_wal_hook(db.handle(), &on_wal_commit, this);
+            // Once a checkpoint lets the WAL restart, its file shrinks back to this size.
+            db.exec("PRAGMA journal_size_limit = 67108864");
+        }
+    }
+
+    static int on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+        if (pages >= checkpoint_pages) {
+            static_cast<impl*>(self)->ckpt->poke();
+        }
+        return SQLITE_OK;
+    }
 
     bool push(item&& it);
     void run();

@@ -133,6 +133,9 @@ public:
     struct options {
         std::size_t queue_limit = 100000;  ///< items waiting; submit fails beyond it
         std::size_t max_batch = 8192;      ///< items per transaction at most
+        /// Copy the WAL into the database on a thread of its own (PASSIVE checkpoints) instead
+        /// of inside the COMMIT that ACKs wait for; false keeps SQLite's autocheckpoint.
+        bool checkpoint_thread = true;
     };
     struct stats {
         std::uint64_t batches = 0;         ///< committed transactions
