@@ -2,6 +2,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <iostream>
 #include <random>
 #include <thread>
 #include <vector>
@@ -137,6 +138,8 @@ TEST(CrashSafety, EveryReportedIdSurvivesSigkill) {
         total += ids.size();
     }
     EXPECT_GT(total, 0U) << "the children never committed anything";
+    RecordProperty("reported_ids", static_cast<int>(total));
+    std::cout << "[   info   ] " << total << " committed ids checked after 5 SIGKILLs\n";
 }
 
 }  // namespace
