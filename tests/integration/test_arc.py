@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -415,6 +416,106 @@ class ConfigAndHelp(unittest.TestCase):
 
             r = run([BIN["arcd"], "--config", os.path.join(tmp, "missing.toml")], timeout=20)
             self.assertEqual(r.returncode, 2, r.stderr)
+
+
+class SimBehaviour(unittest.TestCase):
+    """arc-sim against a scripted receiver: retransmits the same frame, reconnects, checks replies."""
+
+    def serve_tcp(self, script):
+        """Accepts connections; for the n-th frame received, script(n, frame) gives the bytes to
+        answer (None: stay silent, b"": close the connection)."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(16)
+        srv.settimeout(10)
+        frames = []
+
+        def loop():
+            try:
+                while True:
+                    conn, _ = srv.accept()
+                    conn.settimeout(10)
+                    buf = b""
+                    with conn:
+                        closed = False
+                        while not closed:
+                            chunk = conn.recv(4096)
+                            if not chunk:
+                                break
+                            buf += chunk
+                            while b"\r" in buf:
+                                f, buf = buf.split(b"\r", 1)
+                                frames.append(f + b"\r")
+                                answer = script(len(frames), f + b"\r")
+                                if answer == b"":
+                                    closed = True
+                                    break
+                                if answer:
+                                    conn.sendall(answer)
+            except OSError:
+                pass
+
+        t = threading.Thread(target=loop, daemon=True)
+        t.start()
+        self.addCleanup(srv.close)
+        return srv.getsockname()[1], frames
+
+    @staticmethod
+    def ack_for(f: bytes) -> bytes:
+        m = re.match(rb'\n.{8}"\*?[A-Z-]+"(\d{4})(R[0-9A-Fa-f]*)?(L[0-9A-Fa-f]*)(#[0-9A-Fa-f]+)\[', f)
+        return frame(b'"ACK"' + m.group(1) + (m.group(2) or b"") + m.group(3) + m.group(4) + b"[]")
+
+    def sim(self, port, *args):
+        r = run([BIN["arc-sim"], "--port", str(port), "--account", PLAIN, "--json", *args])
+        return r.returncode, json.loads(r.stdout)
+
+    def test_timeout_retransmits_same_frame(self):
+        port, frames = self.serve_tcp(lambda n, f: None if n == 1 else self.ack_for(f))
+        rc, rep = self.sim(port, "--timeout-ms", "300", "--count", "2")
+        self.assertEqual(rc, 0, rep)
+        self.assertEqual((rep["acked"], rep["timeouts"], rep["retransmits"]), (2, 1, 1))
+        self.assertEqual(frames[0], frames[1], "a retransmission repeats the frame byte for byte")
+        self.assertIn(b'"SIA-DCS"0001', frames[0])
+        self.assertIn(b'"SIA-DCS"0002', frames[2])
+
+    def test_reconnects_and_resends_after_a_drop(self):
+        port, frames = self.serve_tcp(lambda n, f: b"" if n == 1 else self.ack_for(f))
+        rc, rep = self.sim(port)
+        self.assertEqual(rc, 0, rep)
+        self.assertEqual((rep["acked"], rep["retransmits"], rep["errors"]), (1, 1, 1))
+        self.assertEqual(frames[0], frames[1])
+
+    def test_gives_up_after_retries(self):
+        port, frames = self.serve_tcp(lambda n, f: None)
+        rc, rep = self.sim(port, "--timeout-ms", "100", "--retries", "2")
+        self.assertEqual(rc, 1, rep)
+        self.assertEqual((rep["timeouts"], rep["retransmits"], rep["unanswered"]), (3, 2, 1))
+        self.assertEqual(len(set(frames)), 1)
+
+    def test_reply_checks(self):
+        # A clear ACK to an encrypted frame, a wrong sequence, an unparsable reply: not ACKs.
+        port, _ = self.serve_tcp(lambda n, f: self.ack_for(f))
+        rc, rep = self.sim(port, "--key", AES_KEY)
+        self.assertEqual((rc, rep["acked"], rep["bad_replies"]), (1, 0, 1), rep)
+        port, _ = self.serve_tcp(lambda n, f: frame(b'"ACK"0042L0#1234[]'))
+        rc, rep = self.sim(port, "--timeout-ms", "200", "--retries", "0")
+        self.assertEqual((rc, rep["acked"], rep["stale_replies"], rep["timeouts"]), (1, 0, 1, 1))
+        port, _ = self.serve_tcp(lambda n, f: b"\nnonsense\r")
+        rc, rep = self.sim(port)
+        self.assertEqual((rc, rep["bad_replies"]), (1, 1), rep)
+        port, _ = self.serve_tcp(lambda n, f: frame(b'"NAK"0000R0L0A0[]_' + dc09_time(time.time())))
+        rc, rep = self.sim(port)
+        self.assertEqual((rc, rep["nak"]), (0, 1), rep)
+
+    def test_sequence_wraps_to_0001(self):
+        port, frames = self.serve_tcp(lambda n, f: self.ack_for(f))
+        rc, rep = self.sim(port, "--count", "10001", "--token", "NULL", "--quiet")
+        self.assertEqual((rc, rep["acked"]), (0, 10001), rep)
+        seqs = [re.search(rb'"NULL"(\d{4})', f).group(1) for f in frames]
+        self.assertEqual(seqs[0], b"0001")
+        self.assertEqual(seqs[9998], b"9999")
+        self.assertEqual(seqs[9999], b"0001")
+        self.assertEqual(seqs[10000], b"0002")
 
 
 class Crash(DaemonCase):
