@@ -9,6 +9,7 @@ Every run is bounded in messages and time; nothing leaves 127.0.0.1.
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -53,6 +54,18 @@ def start_arcd(bin_dir, source, tmp):
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("arcd did not come up")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def storage(bin_dir, sock):
@@ -108,14 +121,18 @@ def main():
               file=sys.stderr)
         for label, conns, total, rate, idle, target in runs:
             b0, e0 = storage(bin_dir, sock)
+            d0, s0 = cpu_seconds(proc.pid), children_cpu_seconds()
             rep = run_sim(bin_dir, port, conns, total, rate, idle)
+            d1, s1 = cpu_seconds(proc.pid), children_cpu_seconds()
             b1, e1 = storage(bin_dir, sock)
+            acked = max(rep["acked"], 1)
             batches = b1 - b0
             mean = (e1 - e0) / batches if batches else 0.0
             lat = rep["latency_ms"]
             rows.append([label, str(conns), str(rep["messages"]),
                          f"{rep['msgs_per_s']:,.0f}", f"{lat['p50']:.2f}", f"{lat['p99']:.2f}",
-                         f"{lat['max']:.2f}", str(batches), f"{mean:.1f}", target,
+                         f"{lat['max']:.2f}", str(batches), f"{mean:.1f}",
+                         f"{(d1 - d0) * 1e6 / acked:.1f}", f"{(s1 - s0) * 1e6 / acked:.1f}", target,
                          "ok" if rep["rc"] == 0 else
                          f"FAIL acked {rep['acked']}/{rep['messages']} nak {rep['nak']} "
                          f"timeouts {rep['timeouts']} errors {rep['errors']}"
@@ -135,10 +152,12 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
 
     header = ["run", "conns", "msgs", "ACKed msgs/s", "p50 ms", "p99 ms", "max ms",
-              "batches", "mean batch", "target", "result"]
+              "batches", "mean batch", "arcd CPU us/msg", "sim CPU us/msg", "target", "result"]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     for row in [header] + rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(f"({os.cpu_count()} CPUs; load average before the last run: "
+          f"{os.getloadavg()[0]:.2f}; arcd and arc-sim share the machine)")
     return 0 if ok else 1
 
 
