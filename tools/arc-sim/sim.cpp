@@ -12,10 +12,8 @@
 #include <stdexcept>
 #include <string_view>
 #include <utility>
-#include <variant>
 
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
 #include "arc/protocol/dc09.hpp"
@@ -23,7 +21,6 @@
 namespace net = boost::asio;
 using net::ip::tcp;
 using net::ip::udp;
-using namespace net::experimental::awaitable_operators;
 
 namespace arc::sim {
 namespace {
@@ -153,11 +150,74 @@ void record_reply(shared_state& st, reply_class kind, const std::string& frame,
 // What waiting for one reply gave.
 enum class wait_result { replied, timeout, dropped };
 
+// Times out the pending operation of a socket by cancelling it. A timer operation per message
+// (`read || timer`) costs more than the read itself at tens of thousands of messages per
+// second, so the deadline is a plain value that arm() moves, and the timer wakes at most once
+// per timeout period: every deadline is "arm time + timeout", so a wait that started before
+// the arm always ends at or before the new deadline.
+template <class Socket>
+class watchdog {
+public:
+    watchdog(Socket& socket, clock::duration timeout)
+        : socket_(socket), timer_(socket.get_executor()), timeout_(timeout) {}
+
+    void arm(clock::time_point from) {
+        deadline_ = from + timeout_;
+        armed_ = true;
+        fired_ = false;
+    }
+    void disarm() { armed_ = false; }
+    bool fired() const { return fired_; }
+    void stop() {
+        stopped_ = true;
+        timer_.cancel();
+    }
+
+    net::awaitable<void> run() {
+        while (!stopped_) {
+            const auto now = clock::now();
+            if (armed_ && deadline_ <= now) {
+                armed_ = false;
+                fired_ = true;
+                boost::system::error_code ignored;
+                socket_.cancel(ignored);
+            }
+            timer_.expires_at(armed_ ? deadline_ : now + timeout_);
+            co_await timer_.async_wait(use_nothrow);
+        }
+    }
+
+private:
+    Socket& socket_;
+    net::steady_timer timer_;
+    clock::duration timeout_;
+    clock::time_point deadline_{};
+    bool armed_ = false;
+    bool fired_ = false;
+    bool stopped_ = false;
+};
+
+// The send time of message `msg` (1-based) of connection `index` when the load is paced: the
+// connections interleave evenly so that the total rate is opts.rate.
+clock::time_point paced_send_time(const shared_state& st, std::size_t index, std::size_t msg) {
+    const double at_s = (static_cast<double>(index) +
+                         static_cast<double>(msg - 1) * static_cast<double>(st.opts.connections)) /
+                        st.opts.rate;
+    return st.start +
+           std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(at_s));
+}
+
 // One TCP device: frames on one connection, reconnecting when it drops.
 class tcp_device {
 public:
     tcp_device(state_ptr st, std::size_t index, const net::any_io_executor& ex)
-        : st_(std::move(st)), index_(index), socket_(ex), timer_(ex) {}
+        : st_(std::move(st)),
+          index_(index),
+          socket_(ex),
+          timer_(ex),
+          watchdog_(socket_, st_->opts.timeout) {}
+
+    watchdog<tcp::socket>& guard() { return watchdog_; }
 
     net::awaitable<void> run() {
         auto& st = *st_;
@@ -166,7 +226,8 @@ public:
         for (std::size_t msg = 1; msg <= o.count; ++msg) {
             seq = seq % 9999 + 1;
             if (o.rate > 0) {
-                co_await pace(msg);
+                timer_.expires_at(paced_send_time(st, index_, msg));
+                co_await timer_.async_wait(use_nothrow);
             }
             if (st.past_deadline()) {
                 break;
@@ -175,22 +236,12 @@ public:
             ++st.rep.sent;
             co_await deliver(frame, format_seq(seq));
         }
+        watchdog_.stop();
         boost::system::error_code ignored;
         socket_.close(ignored);
     }
 
 private:
-    net::awaitable<void> pace(std::size_t msg) {
-        auto& st = *st_;
-        const double at_s =
-            (static_cast<double>(index_) +
-             static_cast<double>(msg - 1) * static_cast<double>(st.opts.connections)) /
-            st.opts.rate;
-        timer_.expires_at(st.start + std::chrono::duration_cast<clock::duration>(
-                                         std::chrono::duration<double>(at_s)));
-        co_await timer_.async_wait(use_nothrow);
-    }
-
     // Sends `frame` until it gets a reply, the retries are used up or the deadline passes.
     net::awaitable<void> deliver(const std::string& frame, const std::string& seq) {
         auto& st = *st_;
@@ -214,13 +265,16 @@ private:
                 std::printf("send  %s\n", escape(frame).c_str());
             }
             const auto sent_at = clock::now();
+            watchdog_.arm(sent_at);
             auto [wec, wn] = co_await net::async_write(socket_, net::buffer(frame), use_nothrow);
             if (wec) {
+                watchdog_.disarm();
                 ++st.rep.errors;
                 drop();
                 continue;
             }
             const auto result = co_await wait_reply(frame, seq, sent_at);
+            watchdog_.disarm();
             if (result == wait_result::replied) {
                 co_return;
             }
@@ -239,10 +293,10 @@ private:
 
     net::awaitable<bool> connect() {
         framer_ = protocol::dc09_framer(4096);
-        timer_.expires_after(st_->opts.timeout);
-        auto r = co_await (socket_.async_connect(st_->tcp_ep, use_nothrow) ||
-                           timer_.async_wait(use_nothrow));
-        if (r.index() != 0 || std::get<0>(std::get<0>(r))) {
+        watchdog_.arm(clock::now());
+        auto [ec] = co_await socket_.async_connect(st_->tcp_ep, use_nothrow);
+        watchdog_.disarm();
+        if (ec) {
             drop();
             co_return false;
         }
@@ -259,7 +313,6 @@ private:
     net::awaitable<wait_result> wait_reply(const std::string& frame, const std::string& seq,
                                            clock::time_point sent_at) {
         auto& st = *st_;
-        timer_.expires_at(sent_at + st.opts.timeout);
         for (;;) {
             for (auto reply = framer_.next(); reply; reply = framer_.next()) {
                 const auto kind = classify(st, *reply, seq);
@@ -270,12 +323,13 @@ private:
                 record_reply(st, kind, frame, *reply, sent_at);
                 co_return wait_result::replied;
             }
-            auto r = co_await (socket_.async_read_some(net::buffer(buf_), use_nothrow) ||
-                               timer_.async_wait(use_nothrow));
-            if (r.index() == 1) {
+            if (watchdog_.fired()) {
                 co_return wait_result::timeout;
             }
-            auto [ec, n] = std::get<0>(r);
+            auto [ec, n] = co_await socket_.async_read_some(net::buffer(buf_), use_nothrow);
+            if (ec == net::error::operation_aborted && watchdog_.fired()) {
+                co_return wait_result::timeout;
+            }
             if (ec) {
                 co_return wait_result::dropped;
             }
@@ -286,7 +340,8 @@ private:
     state_ptr st_;
     std::size_t index_;
     tcp::socket socket_;
-    net::steady_timer timer_;
+    net::steady_timer timer_;  // pacing and reconnect back-off
+    watchdog<tcp::socket> watchdog_;
     protocol::dc09_framer framer_{4096};
     std::array<char, 2048> buf_{};
 };
@@ -295,7 +350,13 @@ private:
 class udp_device {
 public:
     udp_device(state_ptr st, std::size_t index, const net::any_io_executor& ex)
-        : st_(std::move(st)), index_(index), socket_(ex), timer_(ex) {}
+        : st_(std::move(st)),
+          index_(index),
+          socket_(ex),
+          timer_(ex),
+          watchdog_(socket_, st_->opts.timeout) {}
+
+    watchdog<udp::socket>& guard() { return watchdog_; }
 
     net::awaitable<void> run() {
         auto& st = *st_;
@@ -308,18 +369,14 @@ public:
         if (ec) {
             ++st.rep.errors;
             st.rep.unanswered += o.count;
+            watchdog_.stop();
             co_return;
         }
         unsigned seq = 0;
         for (std::size_t msg = 1; msg <= o.count; ++msg) {
             seq = seq % 9999 + 1;
             if (o.rate > 0) {
-                const double at_s =
-                    (static_cast<double>(index_) +
-                     static_cast<double>(msg - 1) * static_cast<double>(o.connections)) /
-                    o.rate;
-                timer_.expires_at(st.start + std::chrono::duration_cast<clock::duration>(
-                                                 std::chrono::duration<double>(at_s)));
+                timer_.expires_at(paced_send_time(st, index_, msg));
                 co_await timer_.async_wait(use_nothrow);
             }
             if (st.past_deadline()) {
@@ -329,6 +386,7 @@ public:
             ++st.rep.sent;
             co_await deliver(frame, format_seq(seq));
         }
+        watchdog_.stop();
         socket_.close(ec);
     }
 
@@ -354,32 +412,14 @@ private:
                 co_await timer_.async_wait(use_nothrow);
                 continue;
             }
-            timer_.expires_at(sent_at + st.opts.timeout);
-            bool timed_out = false;
-            bool failed = false;
-            while (!timed_out && !failed) {
-                auto r = co_await (socket_.async_receive(net::buffer(buf_), use_nothrow) ||
-                                   timer_.async_wait(use_nothrow));
-                if (r.index() == 1) {
-                    timed_out = true;
-                    break;
-                }
-                auto [ec, n] = std::get<0>(r);
-                if (ec) {
-                    // ECONNREFUSED: nobody listens (daemon restarting); wait and resend.
-                    failed = true;
-                    break;
-                }
-                const std::string_view reply(buf_.data(), n);
-                const auto kind = classify(st, reply, seq);
-                if (kind == reply_class::stale) {
-                    ++st.rep.stale_replies;
-                    continue;
-                }
-                record_reply(st, kind, frame, reply, sent_at);
+            watchdog_.arm(sent_at);
+            const auto result = co_await wait_reply(frame, seq, sent_at);
+            watchdog_.disarm();
+            if (result == wait_result::replied) {
                 co_return;
             }
-            if (failed) {
+            if (result == wait_result::dropped) {
+                // ECONNREFUSED: nobody listens (daemon restarting); wait and resend.
                 ++st.rep.errors;
                 timer_.expires_after(reconnect_backoff);
                 co_await timer_.async_wait(use_nothrow);
@@ -393,10 +433,36 @@ private:
         ++st.rep.unanswered;
     }
 
+    net::awaitable<wait_result> wait_reply(const std::string& frame, const std::string& seq,
+                                           clock::time_point sent_at) {
+        auto& st = *st_;
+        for (;;) {
+            if (watchdog_.fired()) {
+                co_return wait_result::timeout;
+            }
+            auto [ec, n] = co_await socket_.async_receive(net::buffer(buf_), use_nothrow);
+            if (ec == net::error::operation_aborted && watchdog_.fired()) {
+                co_return wait_result::timeout;
+            }
+            if (ec) {
+                co_return wait_result::dropped;
+            }
+            const std::string_view reply(buf_.data(), n);
+            const auto kind = classify(st, reply, seq);
+            if (kind == reply_class::stale) {
+                ++st.rep.stale_replies;
+                continue;
+            }
+            record_reply(st, kind, frame, reply, sent_at);
+            co_return wait_result::replied;
+        }
+    }
+
     state_ptr st_;
     std::size_t index_;
     udp::socket socket_;
-    net::steady_timer timer_;
+    net::steady_timer timer_;  // pacing and back-off
+    watchdog<udp::socket> watchdog_;
     std::array<char, 2048> buf_{};
 };
 
@@ -426,6 +492,20 @@ void rethrow_handler(std::exception_ptr e) {
     }
 }
 
+// Runs a device and its watchdog; the run ends when every device has.
+template <class Device>
+void start_device(const state_ptr& st, std::shared_ptr<Device> dev) {
+    auto ex = st->io->get_executor();
+    net::co_spawn(
+        ex, [dev]() { return dev->guard().run(); }, rethrow_handler);
+    net::co_spawn(
+        ex, [dev]() { return dev->run(); },
+        [st, dev](std::exception_ptr e) {
+            on_done(st);
+            rethrow_handler(e);
+        });
+}
+
 // Opens the idle connections one after another (so that the listen backlog never overflows),
 // then starts the devices.
 net::awaitable<void> launch(state_ptr st) {
@@ -444,21 +524,9 @@ net::awaitable<void> launch(state_ptr st) {
     st->running = st->opts.connections;
     for (std::size_t i = 0; i < st->opts.connections; ++i) {
         if (st->opts.udp) {
-            auto dev = std::make_shared<udp_device>(st, i + 1, ex);
-            net::co_spawn(
-                ex, [dev]() { return dev->run(); },
-                [st, dev](std::exception_ptr e) {
-                    on_done(st);
-                    rethrow_handler(e);
-                });
+            start_device(st, std::make_shared<udp_device>(st, i + 1, ex));
         } else {
-            auto dev = std::make_shared<tcp_device>(st, i + 1, ex);
-            net::co_spawn(
-                ex, [dev]() { return dev->run(); },
-                [st, dev](std::exception_ptr e) {
-                    on_done(st);
-                    rethrow_handler(e);
-                });
+            start_device(st, std::make_shared<tcp_device>(st, i + 1, ex));
         }
     }
     if (st->opts.connections == 0) {
