@@ -54,7 +54,8 @@ struct report {
     std::uint64_t idle_closed = 0;    ///< idle connections the server closed during the run
     bool deadline_hit = false;
     bool interrupted = false;  ///< stopped by SIGINT or SIGTERM
-    double elapsed_s = 0;
+    double elapsed_s = 0;      ///< from the first message (after the connections opened)
+    double connect_s = 0;      ///< opening the connections (idle ones included), TCP only
     double p50_ms = 0;
     double p99_ms = 0;
     double max_ms = 0;
