@@ -98,6 +98,9 @@ class Daemon:
                 if self.tcp_port and self.udp_port:
                     return status
             time.sleep(0.1)
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
         raise AssertionError(f"arcd did not come up:\n{self.log()}")
 
     def signal(self, sig, timeout=30):
@@ -165,7 +168,14 @@ class DaemonCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="arc-it-")
         self.daemon = Daemon(self.tmp)
+        # tearDown does not run when setUp fails: stop whatever was started either way.
+        self.addCleanup(self.kill_leftover)
         self.daemon.start()
+
+    def kill_leftover(self):
+        if self.daemon.proc is not None and self.daemon.proc.poll() is None:
+            self.daemon.proc.kill()
+            self.daemon.proc.wait()
 
     def tearDown(self):
         try:
