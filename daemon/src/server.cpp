@@ -47,6 +47,7 @@ constexpr std::size_t api_max_line = 64 * 1024;
 constexpr std::chrono::minutes api_idle_timeout{10};
 constexpr std::size_t tcp_read_chunk = 4096;
 constexpr std::size_t udp_max_datagram = 65536;
+constexpr std::size_t decoded_json_reserve = 512;
 
 std::int64_t unix_ms_now() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -458,12 +459,20 @@ struct server::impl final : admin_backend {
         rec.peer = peer;
         if (result.frame) {
             rec.account = device_registry::normalise(result.frame->acct);
-            rec.token = result.frame->encrypted ? "*" + result.frame->token : result.frame->token;
+            if (result.frame->encrypted) {
+                // As on the wire (docs/admin-api.md: EVENT.token keeps the '*').
+                rec.token.reserve(result.frame->token.size() + 1);
+                rec.token.push_back('*');
+                rec.token.append(result.frame->token);
+            } else {
+                rec.token = result.frame->token;
+            }
             rec.seq = result.frame->seq;
         }
-        rec.decoded_json = arc::api::to_json(result).dump(-1, ' ', false,
-                                                          nlohmann::json::error_handler_t::replace);
-        rec.reply_kind = std::string(protocol::to_string(result.reply));
+        // Room for a typical SIA event, so the text is written without regrowing.
+        rec.decoded_json.reserve(decoded_json_reserve);
+        arc::api::append_decoded_json(rec.decoded_json, result);
+        rec.reply_kind = protocol::to_string(result.reply);
         rec.reply = result.reply_bytes;
         if (result.error) {
             rec.error = result.error.message();

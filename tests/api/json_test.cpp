@@ -1,8 +1,15 @@
 #include "arc/api/json.hpp"
 
+#include <array>
+#include <cstdint>
+#include <random>
+#include <string>
+
 #include <gtest/gtest.h>
 
+#include "arc/protocol/contact_id.hpp"
 #include "arc/protocol/dc09.hpp"
+#include "arc/protocol/sia_dcs.hpp"
 #include "arc/storage/store.hpp"
 
 namespace {
@@ -11,6 +18,85 @@ using arc::api::device_to_json;
 using arc::api::event_to_json;
 using arc::api::iso8601_utc_ms;
 using arc::api::to_json;
+
+// The DOM rendering arcd stored before append_decoded_json: the reference its text must equal.
+nlohmann::json reference_json(const arc::protocol::dc09_result& result) {
+    using nlohmann::json;
+    json out = json::object();
+    if (result.frame) {
+        const auto& f = *result.frame;
+        out["token"] = f.token;
+        out["encrypted"] = f.encrypted;
+        out["seq"] = f.seq;
+        if (f.rcvr) {
+            out["rcvr"] = *f.rcvr;
+        }
+        out["pref"] = f.pref;
+        out["acct"] = f.acct;
+    }
+    if (result.content) {
+        out["data"] = result.content->data;
+        out["xdata"] = result.content->xdata;
+        if (result.content->timestamp) {
+            out["timestamp"] = *result.content->timestamp;
+        }
+    }
+    if (result.skew_s) {
+        out["skew_s"] = *result.skew_s;
+    }
+    if (result.skew_s || result.outside_window) {
+        out["outside_window"] = result.outside_window;
+    }
+    if (result.sia) {
+        json sia = json::object();
+        if (result.sia->account) {
+            sia["account"] = *result.sia->account;
+        }
+        json events = json::array();
+        for (const auto& ev : result.sia->events) {
+            json mods = json::object();
+            for (const auto& [name, value] : ev.modifiers) {
+                mods[name] = value;
+            }
+            events.push_back(
+                json{{"function", std::string(1, ev.function)},
+                     {"code", ev.code},
+                     {"address", ev.address},
+                     {"modifiers", std::move(mods)},
+                     {"text", ev.text},
+                     {"known", ev.known},
+                     {"meaning", std::string(arc::protocol::sia_code_meaning(ev.code))}});
+        }
+        sia["events"] = std::move(events);
+        sia["text"] = result.sia->ascii_text;
+        out["sia"] = std::move(sia);
+    }
+    if (result.cid) {
+        const auto& cid = *result.cid;
+        json c = json::object();
+        if (cid.account) {
+            c["account"] = *cid.account;
+        }
+        c["qualifier"] = std::string(1, cid.event.qualifier);
+        c["code"] = cid.event.code;
+        c["group"] = cid.event.group;
+        c["zone"] = cid.event.zone;
+        c["known"] = cid.event.known;
+        c["meaning"] = std::string(arc::protocol::cid_code_meaning(cid.event.code));
+        out["cid"] = std::move(c);
+    }
+    return out;
+}
+
+std::string reference_text(const arc::protocol::dc09_result& result) {
+    return reference_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string fast_text(const arc::protocol::dc09_result& result) {
+    std::string out;
+    arc::api::append_decoded_json(out, result);
+    return out;
+}
 
 TEST(api_json, iso8601) {
     EXPECT_EQ(iso8601_utc_ms(0), "1970-01-01T00:00:00.000Z");
@@ -140,6 +226,108 @@ TEST(api_json, event_record) {
 
     ev.decoded_json = "not json";
     EXPECT_TRUE(event_to_json(ev)["decoded"].empty());
+}
+
+TEST(api_json, fast_writer_matches_dom_rendering) {
+    arc::protocol::dc09_result empty;
+    EXPECT_EQ(fast_text(empty), "{}");
+    EXPECT_EQ(fast_text(empty), reference_text(empty));
+
+    arc::protocol::dc09_result r;
+    r.frame = arc::protocol::dc09_frame{};
+    r.frame->token = "SIA-DCS";
+    r.frame->seq = "0002";
+    r.frame->acct = "1234";
+    EXPECT_EQ(fast_text(r), reference_text(r));
+    r.frame->rcvr = "R\"1\\";
+    r.frame->encrypted = true;
+    r.content = arc::protocol::dc09_content{};
+    EXPECT_EQ(fast_text(r), reference_text(r));
+    r.content->data = "#1234|Nri1/QA015^caf\xC3\xA9 \x01\x7F\t^";
+    r.content->xdata = {"X115000", "", "bad \xFF\xC3"};
+    r.content->timestamp = "10:10:18,07-30-2024";
+    r.outside_window = true;
+    EXPECT_EQ(fast_text(r), reference_text(r));
+    r.skew_s = -9223372036854775807LL;
+    arc::protocol::sia_block sia;
+    sia.account = "12\n34";
+    arc::protocol::sia_event ev;
+    ev.function = '\xE9';
+    ev.code = "QA";
+    ev.address = "015";
+    ev.modifiers = {{"ri", "1"}, {"id", "22"}, {"ri", "2"}, {"\x80", "x"}, {"", ""}};
+    ev.text = "room \"7\"";
+    ev.known = true;
+    sia.events.push_back(ev);
+    sia.events.emplace_back();
+    sia.ascii_text = "hello";
+    r.sia = sia;
+    EXPECT_EQ(fast_text(r), reference_text(r));
+    for (int i = 0; i < 40; ++i) {
+        r.sia->events.front().modifiers.emplace_back(std::to_string(40 - i % 7), std::to_string(i));
+    }
+    EXPECT_EQ(fast_text(r), reference_text(r));
+    r.sia.reset();
+    r.skew_s = 12;
+    arc::protocol::cid_block cid;
+    cid.event.code = "101";
+    cid.event.group = "01";
+    cid.event.zone = "015";
+    cid.event.known = true;
+    r.cid = cid;
+    EXPECT_EQ(fast_text(r), reference_text(r));
+    r.cid->account = "1234";
+    r.cid->event.qualifier = '\0';
+    EXPECT_EQ(fast_text(r), reference_text(r));
+    EXPECT_EQ(to_json(r).dump(), reference_text(r));
+}
+
+TEST(api_json, string_escaping_matches_nlohmann_for_any_bytes) {
+    // Invalid UTF-8 of every kind: stray continuation bytes, overlong leads, surrogates, cut
+    // sequences, beyond U+10FFFF; random byte strings biased towards the interesting bytes.
+    const std::vector<std::string> cases = {"",
+                                            "plain",
+                                            "\x80",
+                                            "\xC0\xAF",
+                                            "\xC2",
+                                            "\xC2\x41",
+                                            "\xE0\x80\x80",
+                                            "\xE0\xA0\x80",
+                                            "\xED\xA0\x80",
+                                            "\xED\x9F\xBF",
+                                            "\xF0\x8F\xBF\xBF",
+                                            "\xF0\x90\x80\x80",
+                                            "\xF4\x90\x80\x80",
+                                            "\xF4\x8F\xBF\xBF",
+                                            "\xF5",
+                                            "\xFF\xFE",
+                                            "\xE2\x82",
+                                            "\xE2\x82\xAC",
+                                            "\xF0\x9F\x98",
+                                            std::string("\0a\x1F\x7F\"\\/", 8)};
+    for (const auto& text : cases) {
+        std::string out;
+        arc::api::append_json_string(out, text);
+        EXPECT_EQ(out, nlohmann::json(text).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace))
+            << nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+    }
+    std::mt19937 gen(12345);
+    constexpr std::array<unsigned char, 16> interesting = {0x00, 0x0A, 0x22, 0x5C, 0x41, 0x7F,
+                                                           0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xED,
+                                                           0xEF, 0xF0, 0xF4, 0xFF};
+    for (int round = 0; round < 20000; ++round) {
+        std::string text(gen() % 12, '\0');
+        for (char& ch : text) {
+            const auto v = gen();
+            ch = static_cast<char>(v % 2 == 0 ? interesting.at((v >> 1U) % interesting.size())
+                                              : (v >> 1U) & 0xFFU);
+        }
+        std::string out;
+        arc::api::append_json_string(out, text);
+        ASSERT_EQ(out, nlohmann::json(text).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace));
+    }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -13,8 +14,17 @@
 namespace arc::api {
 
 /// The `decoded` object of an EVENT: what the receiver decoded of one frame; fields that were not
-/// decoded are absent (an unparsable frame gives `{}`).
+/// decoded are absent (an unparsable frame gives `{}`). Parsed from append_decoded_json's text.
 nlohmann::json to_json(const arc::protocol::dc09_result& result);
+
+/// Appends the `decoded` object of an EVENT to `out` as compact JSON text, keys sorted, bytes
+/// that are not UTF-8 shown as U+FFFD: the text nlohmann::json would dump for to_json(result)
+/// (error_handler_t::replace), written without building a DOM (arcd's hot path).
+void append_decoded_json(std::string& out, const arc::protocol::dc09_result& result);
+
+/// Appends `text` as a quoted JSON string, escaped as nlohmann::json dumps it with
+/// ensure_ascii=false and error_handler_t::replace (invalid UTF-8 becomes U+FFFD).
+void append_json_string(std::string& out, std::string_view text);
 
 /// A DEVICE object: never the key itself, only `encrypted` and `key_bits`.
 nlohmann::json device_to_json(const arc::storage::device& dev);
