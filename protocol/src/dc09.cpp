@@ -15,6 +15,8 @@ namespace {
 
 constexpr char lf = '\n';
 constexpr char cr = '\r';
+// Room reserved for a frame being assembled: a typical SIA-DCS event frame fits.
+constexpr std::size_t frame_reserve = 128;
 
 int hex_value(char ch) noexcept {
     if (ch >= '0' && ch <= '9') {
@@ -173,11 +175,15 @@ void dc09_framer::feed(std::string_view bytes) {
         }
         if (buf_.empty()) {
             if (ch == lf) {
+                // The previous frame left with the buffer's memory: one allocation of the usual
+                // frame size instead of regrowing it byte by byte.
+                buf_.reserve(std::min(max_frame_, frame_reserve));
                 buf_.push_back(lf);
             } else if (ch == cr || ch == '\0' || ch == ' ') {
                 ++discarded_;
             } else {
                 // LF missing: the frame starts here.
+                buf_.reserve(std::min(max_frame_, frame_reserve));
                 buf_.push_back(lf);
                 buf_.push_back(ch);
             }
@@ -461,9 +467,43 @@ std::string build_dc09_frame(std::string_view body) {
     return fmt::format("\n{:04X}{:04X}{}\r", crc16_arc(body), body.size(), body);
 }
 
-std::string build_ack(const dc09_frame& to) {
-    return build_dc09_frame("\"ACK\"" + addressing(to) + "[]");
+namespace {
+
+// `"KIND"seq[Rrcvr]Lpref#acct[]` framed in one string: a reply per frame is on the hot path,
+// and the concatenations of temporaries cost an allocation each.
+std::string build_plain_reply(std::string_view kind, const dc09_frame& to) {
+    constexpr std::size_t header = 9;  // LF CRC(4) LLLL(4)
+    std::string out;
+    out.reserve(header + kind.size() + to.seq.size() + (to.rcvr ? to.rcvr->size() + 1 : 0) +
+                to.pref.size() + to.acct.size() + 8);
+    out.append(header, '0');
+    out.front() = lf;
+    out.push_back('"');
+    out.append(kind);
+    out.push_back('"');
+    out.append(to.seq);
+    if (to.rcvr) {
+        out.push_back('R');
+        out.append(*to.rcvr);
+    }
+    out.push_back('L');
+    out.append(to.pref);
+    if (to.acct == "A0") {
+        out.append("A0");
+    } else {
+        out.push_back('#');
+        out.append(to.acct);
+    }
+    out.append("[]");
+    const std::string_view body = std::string_view(out).substr(header);
+    fmt::format_to_n(out.begin() + 1, header - 1, "{:04X}{:04X}", crc16_arc(body), body.size());
+    out.push_back(cr);
+    return out;
 }
+
+}  // namespace
+
+std::string build_ack(const dc09_frame& to) { return build_plain_reply("ACK", to); }
 
 expected<std::string> build_encrypted_ack(
     const dc09_frame& to, const aes_key& key, std::int64_t now_unix,
@@ -480,9 +520,7 @@ std::string build_nak(std::int64_t now_unix) {
     return build_dc09_frame("\"NAK\"0000R0L0A0[]_" + format_dc09_timestamp(now_unix));
 }
 
-std::string build_duh(const dc09_frame& to) {
-    return build_dc09_frame("\"DUH\"" + addressing(to) + "[]");
-}
+std::string build_duh(const dc09_frame& to) { return build_plain_reply("DUH", to); }
 
 std::string_view to_string(reply_kind kind) noexcept {
     switch (kind) {
@@ -679,7 +717,8 @@ dc09_result decision::run() {
     expected<dc09_content> clear =
         frame.encrypted ? fail(error::decrypt_failed) : decode_clear_body(frame.body);
     if (clear) {
-        r_.content = *clear;
+        // Moved: only whether it decoded (and why not) is looked at below.
+        r_.content = std::move(*clear);
     }
     if (frame.token != "SIA-DCS" && frame.token != "ADM-CID" && frame.token != "NULL") {
         return duh(error::unknown_token);
