@@ -21,6 +21,7 @@ namespace {
 struct event_item {
     event_record ev;
     writer::event_done done;
+    writer::event_return give_back;  // instead of done, when set
 };
 
 struct job_item {
@@ -266,10 +267,12 @@ bool writer::impl::process(std::vector<item>& batch, double& commit_ms, std::uin
     const std::error_code failed = make_error_code(errc::commit_failed);
     for (item& it : batch) {
         if (auto* ev = std::get_if<event_item>(&it)) {
-            if (committed) {
-                call_quietly(ev->done, std::error_code{}, ev->ev.id);
+            const std::error_code ec = committed ? std::error_code{} : failed;
+            const std::int64_t id = committed ? ev->ev.id : 0;
+            if (ev->give_back) {
+                call_quietly(ev->give_back, ec, id, std::move(ev->ev));
             } else {
-                call_quietly(ev->done, failed, std::int64_t{0});
+                call_quietly(ev->done, ec, id);
             }
             continue;
         }
@@ -316,7 +319,11 @@ writer::writer(const std::filesystem::path& path, options opts)
 writer::~writer() { stop(); }
 
 bool writer::submit(event_record ev, event_done done) {
-    return impl_->push(event_item{std::move(ev), std::move(done)});
+    return impl_->push(event_item{std::move(ev), std::move(done), nullptr});
+}
+
+bool writer::submit_and_return(event_record ev, event_return done) {
+    return impl_->push(event_item{std::move(ev), nullptr, std::move(done)});
 }
 
 bool writer::submit(job work, job_done done) {

@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "test_db.hpp"
@@ -182,6 +184,33 @@ TEST(Writer, StopDrainsAndRefusesMore) {
     w.stop();  // idempotent
     database db = database::open_read_only(dir / "arc.db");
     EXPECT_EQ(count_events(db), 1000);
+}
+
+TEST(Writer, SubmitAndReturnHandsTheRecordBackAfterCommit) {
+    const temp_dir dir;
+    std::vector<std::pair<std::int64_t, event_record>> back;
+    {
+        writer w(dir / "arc.db", {});
+        for (int i = 0; i < 3; ++i) {
+            ASSERT_TRUE(w.submit_and_return(
+                make_event("AB12", i), [&](std::error_code ec, std::int64_t id, event_record&& ev) {
+                    if (!ec) {
+                        back.emplace_back(id, std::move(ev));  // completions run one at a time
+                    }
+                }));
+        }
+        w.stop();
+    }
+    ASSERT_EQ(back.size(), 3U);
+    database db = database::open_read_only(dir / "arc.db");
+    for (const auto& [id, ev] : back) {
+        EXPECT_EQ(ev.id, id);
+        EXPECT_EQ(ev.account, "AB12");
+        const auto stored = events_for_account(db, "AB12", 10);
+        EXPECT_TRUE(std::any_of(stored.begin(), stored.end(), [&](const event_record& s) {
+            return s.id == id && s.raw == ev.raw && s.decoded_json == ev.decoded_json;
+        }));
+    }
 }
 
 TEST(Writer, FailingJobIsRolledBackAlone) {

@@ -147,6 +147,10 @@ public:
         double last_commit_ms = 0;         ///< duration of the last commit (incl. fsync)
     };
     using event_done = std::function<void(std::error_code, std::int64_t event_id)>;
+    /// An event_done that also gets the record back (moved), so that its memory is reused or
+    /// freed by the submitter's thread instead of the writer's.
+    using event_return =
+        std::function<void(std::error_code, std::int64_t event_id, event_record&& ev)>;
     using job = std::function<void(database&)>;
     using job_done = std::function<void(std::error_code, std::string message)>;
 
@@ -161,6 +165,8 @@ public:
     /// Queues an event; false (done not called, the record dropped) if the queue is full or
     /// the writer stopped.
     bool submit(event_record ev, event_done done);
+    /// As submit, and `done` receives the record back after the commit (or failure).
+    bool submit_and_return(event_record ev, event_return done);
     /// Queues a job to run inside the next transaction (under a savepoint of its own: a job that
     /// throws is rolled back alone and its done gets errc::job_failed with the message).
     bool submit(job work, job_done done);
