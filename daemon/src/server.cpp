@@ -48,6 +48,9 @@ constexpr std::chrono::minutes api_idle_timeout{10};
 constexpr std::size_t tcp_read_chunk = 4096;
 constexpr std::size_t udp_max_datagram = 65536;
 constexpr std::size_t decoded_json_reserve = 512;
+// Connections taken per wake-up of the accept loop before it queues behind the sessions again:
+// a burst of connects is served at once, yet a connect flood cannot starve established sessions.
+constexpr std::size_t accept_burst = 1024;
 
 std::int64_t unix_ms_now() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -107,64 +110,179 @@ private:
     std::uint64_t suppressed_ = 0;
 };
 
+// A frame waiting for its commit. The writer's completion (on the writer thread) captures only
+// this pointer, so std::function keeps it inline: one allocation per frame for the whole
+// round trip instead of a shared handler plus two type-erased closures.
+class store_waiter {
+public:
+    store_waiter(const store_waiter&) = delete;
+    store_waiter& operator=(const store_waiter&) = delete;
+    /// Called on the io thread once; resumes the waiting frame and frees the waiter.
+    virtual void complete(std::error_code ec, std::int64_t id) = 0;
+    /// Frees the waiter without resuming it (its result can no longer be delivered).
+    virtual void discard() noexcept = 0;
+
+protected:
+    store_waiter() = default;
+    ~store_waiter() = default;
+};
+
 // Commit results handed from the writer thread to the io thread: one post per burst of
 // completions (a committed batch) instead of one per event, which saves a scheduler lock, an
 // allocation and often a reactor wake-up per frame.
 class completion_queue {
 public:
     explicit completion_queue(net::any_io_executor ex) : ex_(std::move(ex)) {}
+    completion_queue(const completion_queue&) = delete;
+    completion_queue& operator=(const completion_queue&) = delete;
+    // Results never drained (the io_context went away first) still own their frames.
+    ~completion_queue() {
+        for (const item& it : items_) {
+            it.waiter->discard();
+        }
+    }
 
     /// Called on the writer thread.
-    void push(std::shared_ptr<completion_queue> self, std::function<void()> fn) {
+    void push(const std::shared_ptr<completion_queue>& self, store_waiter* waiter,
+              std::error_code ec, std::int64_t id, storage::event_record&& rec) {
         bool was_empty = false;
         {
             const std::lock_guard lock(mutex_);
             was_empty = items_.empty();
-            items_.push_back(std::move(fn));
+            items_.push_back({waiter, ec, id, std::move(rec)});
         }
         if (was_empty) {
-            net::post(ex_, [self = std::move(self)]() { self->drain(); });
+            net::post(ex_, [self]() { self->drain(); });
         }
     }
 
+    /// An empty record for the next frame (io thread), with the buffers of a committed one when
+    /// there is one: the writer thread then neither frees what the io thread allocated (glibc
+    /// takes the io thread's arena lock for that) nor does the io thread allocate anew.
+    storage::event_record take_record() {
+        if (spare_.empty()) {
+            return {};
+        }
+        storage::event_record rec = std::move(spare_.back());
+        spare_.pop_back();
+        return rec;
+    }
+
 private:
+    struct item {
+        store_waiter* waiter;
+        std::error_code ec;
+        std::int64_t id;
+        storage::event_record rec;
+    };
+
     void drain() {
         {
             const std::lock_guard lock(mutex_);
             ready_.swap(items_);
         }
-        for (auto& fn : ready_) {
-            fn();
+        for (item& it : ready_) {
+            it.waiter->complete(it.ec, it.id);
+            recycle(std::move(it.rec));
         }
         ready_.clear();
     }
 
+    void recycle(storage::event_record&& rec) {
+        if (spare_.size() >= max_spare_records || rec.raw.capacity() > max_spare_capacity ||
+            rec.decoded_json.capacity() > max_spare_capacity) {
+            return;  // enough kept, or kept memory would be out of proportion
+        }
+        rec.id = 0;
+        rec.received_ms = 0;
+        rec.transport.clear();
+        rec.peer.clear();
+        rec.raw.clear();
+        rec.protocol = "dc09";
+        rec.account.clear();
+        rec.token.clear();
+        rec.seq.clear();
+        rec.decoded_json.clear();
+        rec.reply_kind.clear();
+        rec.reply.clear();
+        rec.error.clear();
+        rec.accepted = false;
+        spare_.push_back(std::move(rec));
+    }
+
+    // A committed batch's worth of records at 1000 connections and more, a few hundred KiB.
+    static constexpr std::size_t max_spare_records = 2048;
+    static constexpr std::size_t max_spare_capacity = 4096;
+
     net::any_io_executor ex_;
     std::mutex mutex_;
-    std::vector<std::function<void()>> items_;
-    std::vector<std::function<void()>> ready_;  // touched by the io thread only
+    std::vector<item> items_;
+    std::vector<item> ready_;                   // touched by the io thread only
+    std::vector<storage::event_record> spare_;  // touched by the io thread only
+};
+
+// The handler of one async_store; the tracked executor keeps io.run() alive meanwhile.
+template <class Handler>
+class store_op final : public store_waiter {
+public:
+    store_op(Handler handler, std::shared_ptr<completion_queue> queue)
+        : handler_(std::move(handler)),
+          work_(net::prefer(net::get_associated_executor(handler_),
+                            net::execution::outstanding_work.tracked)),
+          queue_(std::move(queue)) {}
+
+    /// The writer's completion for this frame (writer thread).
+    storage::writer::event_return done() {
+        return [this](std::error_code ec, std::int64_t id, storage::event_record&& rec) {
+            // The queue now owns this waiter; dropping the reference avoids a cycle with it.
+            const std::shared_ptr<completion_queue> queue = std::move(queue_);
+            queue->push(queue, this, ec, id, std::move(rec));
+        };
+    }
+
+    void complete(std::error_code ec, std::int64_t id) override {
+        // Free the operation before resuming the coroutine, as Asio's own operations do.
+        Handler handler(std::move(handler_));
+        const net::any_io_executor work(std::move(work_));
+        delete this;
+        std::move(handler)(ec, id);
+    }
+
+    void discard() noexcept override { delete this; }
+
+    /// Refused by the writer: completes through the executor, never inline.
+    void refuse() {
+        const net::any_io_executor ex = work_;
+        net::post(ex, [op = owned(this)]() mutable {
+            op.release()->complete(make_error_code(storage::errc::queue_full), 0);
+        });
+    }
+
+private:
+    struct discarder {
+        void operator()(store_op* op) const noexcept { op->discard(); }
+    };
+    using owned = std::unique_ptr<store_op, discarder>;
+
+    ~store_op() = default;
+
+    Handler handler_;
+    net::any_io_executor work_;
+    std::shared_ptr<completion_queue> queue_;
 };
 
 // Submits an event to the writer and completes on the caller's executor once it is committed
 // (or refused: errc::queue_full). The writer calls completions on its own thread, so the result
-// goes back through the completion queue; the tracked executor keeps io.run() alive meanwhile.
+// goes back through the completion queue.
 template <class Token>
 auto async_store(storage::writer& writer, const std::shared_ptr<completion_queue>& queue,
                  storage::event_record record, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, std::int64_t)>(
         [&writer, &queue](auto handler, storage::event_record rec) {
-            auto ex = net::prefer(net::get_associated_executor(handler),
-                                  net::execution::outstanding_work.tracked);
-            using handler_type = std::decay_t<decltype(handler)>;
-            auto shared = std::make_shared<handler_type>(std::move(handler));
-            const bool queued = writer.submit(
-                std::move(rec), [shared, ex, q = queue](std::error_code ec, std::int64_t id) {
-                    q->push(q, [shared, ec, id, work = ex]() { std::move (*shared)(ec, id); });
-                });
-            if (!queued) {
-                net::post(ex, [shared]() {
-                    std::move (*shared)(make_error_code(storage::errc::queue_full), 0);
-                });
+            using op_type = store_op<std::decay_t<decltype(handler)>>;
+            auto* op = new op_type(std::move(handler), queue);  // NOLINT: freed by complete()
+            if (!writer.submit_and_return(std::move(rec), op->done())) {
+                op->refuse();
             }
         },
         token, std::move(record));
@@ -453,7 +571,7 @@ struct server::impl final : admin_backend {
         ctx_.now_unix = ms_to_unix(now_ms);
         ++counters_.frames;
         protocol::dc09_result result = protocol::handle_dc09_frame(raw, ctx_);
-        storage::event_record rec;
+        storage::event_record rec = completions_->take_record();
         rec.received_ms = now_ms;
         rec.transport = transport;
         rec.peer = peer;
@@ -461,19 +579,16 @@ struct server::impl final : admin_backend {
             rec.account = device_registry::normalise(result.frame->acct);
             if (result.frame->encrypted) {
                 // As on the wire (docs/admin-api.md: EVENT.token keeps the '*').
-                rec.token.reserve(result.frame->token.size() + 1);
                 rec.token.push_back('*');
-                rec.token.append(result.frame->token);
-            } else {
-                rec.token = result.frame->token;
             }
+            rec.token.append(result.frame->token);
             rec.seq = result.frame->seq;
         }
         // Room for a typical SIA event, so the text is written without regrowing.
         rec.decoded_json.reserve(decoded_json_reserve);
         arc::api::append_decoded_json(rec.decoded_json, result);
         rec.reply_kind = protocol::to_string(result.reply);
-        rec.reply = result.reply_bytes;
+        rec.reply = result.reply_bytes;  // copied: the reply is sent after the commit
         if (result.error) {
             rec.error = result.error.message();
         }
@@ -482,7 +597,7 @@ struct server::impl final : admin_backend {
             spdlog::debug("{} {} acct={} frame \"{}\" -> {} {}", transport, peer, rec.account,
                           printable(raw), rec.reply_kind, rec.error);
         }
-        rec.raw = std::move(raw);
+        rec.raw = raw;  // copied into a recycled buffer, see take_record
         co_return co_await store_then_reply(std::move(rec), result.reply,
                                             std::move(result.reply_bytes), ctx_.now_unix);
     }
@@ -509,6 +624,11 @@ struct server::impl final : admin_backend {
 
     // ---- TCP -----------------------------------------------------------------------------
     net::awaitable<void> accept_loop() {
+        // Each async_accept completion goes through the io_context queue behind all session
+        // traffic, so one connection per pass left a burst of connects waiting seconds for their
+        // first read. After each wake-up, take what the backlog holds without blocking.
+        boost::system::error_code nb_ec;
+        tcp_acceptor_.non_blocking(true, nb_ec);
         for (;;) {
             auto [ec, socket] = co_await tcp_acceptor_.async_accept(use_nothrow);
             if (stopping_ || ec == net::error::operation_aborted) {
@@ -522,6 +642,20 @@ struct server::impl final : admin_backend {
                 continue;
             }
             on_accept(std::move(socket));
+            if (nb_ec) {
+                continue;
+            }
+            for (std::size_t i = 1; i < accept_burst; ++i) {
+                tcp::socket more(io_);
+                boost::system::error_code more_ec;
+                tcp_acceptor_.accept(more, more_ec);
+                if (more_ec) {
+                    // would_block: the backlog is empty; other errors are met (and logged) by
+                    // the next async_accept.
+                    break;
+                }
+                on_accept(std::move(more));
+            }
         }
     }
 
@@ -573,6 +707,12 @@ struct server::impl final : admin_backend {
     }
 
     net::awaitable<void> session_reader(tcp_session& s) {
+        // Non-blocking so that the reply can be written in place (see below).
+        boost::system::error_code nb_ec;
+        s.socket.non_blocking(true, nb_ec);
+        if (nb_ec) {
+            co_return;
+        }
         protocol::dc09_framer framer(cfg_.max_frame);
         std::array<char, tcp_read_chunk> buf{};
         std::uint64_t discarded = 0;
@@ -602,14 +742,24 @@ struct server::impl final : admin_backend {
                 if (reply.empty()) {
                     continue;
                 }
-                s.state = phase::writing;
-                s.deadline = steady::now() + opts_.write_timeout;
-                const auto [wec, wn] =
-                    co_await net::async_write(s.socket, net::buffer(reply), use_nothrow);
-                if (wec) {
+                // A reply nearly always fits the socket buffer: write it now, without a pass
+                // through the io_context queue; only the rest of a partial write waits.
+                boost::system::error_code wec;
+                const std::size_t sent = s.socket.write_some(net::buffer(reply), wec);
+                if (wec && wec != net::error::would_block && wec != net::error::try_again) {
                     co_return;
                 }
-                counters_.bytes_out += wn;
+                counters_.bytes_out += sent;
+                if (sent < reply.size()) {
+                    s.state = phase::writing;
+                    s.deadline = steady::now() + opts_.write_timeout;
+                    const auto [aec, an] =
+                        co_await net::async_write(s.socket, net::buffer(reply) + sent, use_nothrow);
+                    if (aec) {
+                        co_return;
+                    }
+                    counters_.bytes_out += an;
+                }
             }
             counters_.framer_discarded_bytes += framer.discarded() - discarded;
             discarded = framer.discarded();

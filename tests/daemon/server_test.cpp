@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <gtest/gtest.h>
@@ -275,6 +276,46 @@ TEST_F(server_test, connection_caps_reject_the_extra_connection) {
     });
     EXPECT_EQ(server_->stats().tcp_rejected, 1U);
     EXPECT_EQ(server_->stats().tcp_connections_total, 1U);
+}
+
+// Connects that are all in the backlog at once are taken in one pass of the accept loop (not
+// one per pass behind the session traffic), and the caps still count every one of them.
+class accept_burst_test : public server_test {
+protected:
+    void connect_burst(std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            clients_.emplace_back(io_);
+            clients_.back().connect(tcp_ep());  // completed by the kernel's backlog
+        }
+        const auto end = std::chrono::steady_clock::now() + 10s;
+        io_.restart();
+        while (server_->stats().tcp_connections_total + server_->stats().tcp_rejected < n &&
+               std::chrono::steady_clock::now() < end) {
+            io_.run_one_for(50ms);
+        }
+    }
+
+    std::vector<tcp::socket> clients_;
+};
+
+TEST_F(accept_burst_test, max_connections_is_exact) {
+    cfg_.max_connections = 5;
+    cfg_.max_connections_per_peer = 100;
+    start();
+    connect_burst(12);
+    EXPECT_EQ(server_->stats().tcp_connections_total, 5U);
+    EXPECT_EQ(server_->stats().tcp_connections_open, 5U);
+    EXPECT_EQ(server_->stats().tcp_rejected, 7U);
+}
+
+TEST_F(accept_burst_test, max_connections_per_peer_is_exact) {
+    cfg_.max_connections = 100;
+    cfg_.max_connections_per_peer = 3;
+    start();
+    connect_burst(10);
+    EXPECT_EQ(server_->stats().tcp_connections_total, 3U);
+    EXPECT_EQ(server_->stats().tcp_connections_open, 3U);
+    EXPECT_EQ(server_->stats().tcp_rejected, 7U);
 }
 
 TEST_F(server_test, oversize_frame_gets_nak_and_the_next_frame_works) {
