@@ -273,19 +273,20 @@ private:
 
 // Submits an event to the writer and completes on the caller's executor once it is committed
 // (or refused: errc::queue_full). The writer calls completions on its own thread, so the result
-// goes back through the completion queue.
+// goes back through the completion queue. `record` is moved from during the call, which keeps
+// it out of the operation's coroutine frame.
 template <class Token>
 auto async_store(storage::writer& writer, const std::shared_ptr<completion_queue>& queue,
-                 storage::event_record record, Token&& token) {
+                 storage::event_record& record, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, std::int64_t)>(
-        [&writer, &queue](auto handler, storage::event_record rec) {
+        [&writer, &queue, &record](auto handler) {
             using op_type = store_op<std::decay_t<decltype(handler)>>;
             auto* op = new op_type(std::move(handler), queue);  // NOLINT: freed by complete()
-            if (!writer.submit_and_return(std::move(rec), op->done())) {
+            if (!writer.submit_and_return(std::move(record), op->done())) {
                 op->refuse();
             }
         },
-        token, std::move(record));
+        token);
 }
 
 // Runs one admin request; completes with the response (posted, never inline).
@@ -541,37 +542,39 @@ struct server::impl final : admin_backend {
         }
     }
 
-    // Stores the record and returns the bytes to send once it is committed. A frame that could
-    // not be stored is never ACKed (PROTOCOLS.md §1.14: persist, then ACK): NAK, the device
-    // retries.
-    net::awaitable<std::string> store_then_reply(storage::event_record rec,
-                                                 protocol::reply_kind kind, std::string reply,
-                                                 std::int64_t now_unix) {
-        ++in_flight_;
-        const auto [ec, id] =
-            co_await async_store(writer_, completions_, std::move(rec), use_nothrow);
-        --in_flight_;
+    // The reply chosen for a frame, to be sent once its record is committed.
+    struct pending_reply {
+        protocol::reply_kind kind = protocol::reply_kind::none;
+        std::string bytes;
+        std::int64_t now_unix = 0;
+    };
+
+    // The bytes to send once the record was stored (or not). A frame that could not be stored
+    // is never ACKed (PROTOCOLS.md §1.14: persist, then ACK): NAK, the device retries.
+    std::string reply_after_store(std::error_code ec, pending_reply& pending) {
         if (ec) {
             ++counters_.store_rejected;
             store_log_.warn("event not stored ({}): answering NAK", ec.message());
-            if (kind == protocol::reply_kind::none) {
+            if (pending.kind == protocol::reply_kind::none) {
                 ++counters_.no_reply;
-                co_return std::string{};
+                return {};
             }
             ++counters_.nak;
-            co_return protocol::build_nak(now_unix);
+            return protocol::build_nak(pending.now_unix);
         }
-        count_reply(kind);
-        co_return reply;
+        count_reply(pending.kind);
+        return std::move(pending.bytes);
     }
 
-    net::awaitable<std::string> process_frame(std::string raw, const char* transport,
-                                              const std::string& peer) {
+    // Decides the reply to a frame and fills its record. A plain function, not a coroutine:
+    // its locals (the decoding) would otherwise make a coroutine frame too large for Asio's
+    // recycling allocator, one malloc/free of over 1 KiB per frame.
+    pending_reply prepare_frame(std::string_view raw, const char* transport,
+                                const std::string& peer, storage::event_record& rec) {
         const std::int64_t now_ms = unix_ms_now();
         ctx_.now_unix = ms_to_unix(now_ms);
         ++counters_.frames;
         protocol::dc09_result result = protocol::handle_dc09_frame(raw, ctx_);
-        storage::event_record rec = completions_->take_record();
         rec.received_ms = now_ms;
         rec.transport = transport;
         rec.peer = peer;
@@ -593,33 +596,30 @@ struct server::impl final : admin_backend {
             rec.error = result.error.message();
         }
         rec.accepted = result.accepted;
+        rec.raw = raw;  // copied into a recycled buffer, see take_record
         if (spdlog::should_log(spdlog::level::debug)) {
             spdlog::debug("{} {} acct={} frame \"{}\" -> {} {}", transport, peer, rec.account,
                           printable(raw), rec.reply_kind, rec.error);
         }
-        rec.raw = raw;  // copied into a recycled buffer, see take_record
-        co_return co_await store_then_reply(std::move(rec), result.reply,
-                                            std::move(result.reply_bytes), ctx_.now_unix);
+        return {result.reply, std::move(result.reply_bytes), ctx_.now_unix};
     }
 
-    net::awaitable<std::string> process_oversize(const char* transport, const std::string& peer) {
+    pending_reply prepare_oversize(const char* transport, const std::string& peer,
+                                   storage::event_record& rec) {
         const std::int64_t now_ms = unix_ms_now();
         const std::int64_t now_unix = ms_to_unix(now_ms);
         ++counters_.frames;
         ++counters_.oversize_frames;
         oversize_log_.warn("{} {}: frame longer than limits.max_frame ({} bytes) discarded",
                            transport, peer, cfg_.max_frame);
-        storage::event_record rec;
         rec.received_ms = now_ms;
         rec.transport = transport;
         rec.peer = peer;
         rec.decoded_json = "{}";
-        rec.reply_kind = std::string(protocol::to_string(protocol::reply_kind::nak));
+        rec.reply_kind = protocol::to_string(protocol::reply_kind::nak);
         rec.reply = protocol::build_nak(now_unix);
         rec.error = make_error_code(protocol::error::frame_too_large).message();
-        std::string reply = rec.reply;
-        co_return co_await store_then_reply(std::move(rec), protocol::reply_kind::nak,
-                                            std::move(reply), now_unix);
+        return {protocol::reply_kind::nak, rec.reply, now_unix};
     }
 
     // ---- TCP -----------------------------------------------------------------------------
@@ -730,15 +730,18 @@ struct server::impl final : admin_backend {
             framer.feed(std::string_view(buf.data(), n));
             for (;;) {
                 auto frame = framer.next();
-                std::string reply;
-                s.state = phase::storing;
-                if (frame) {
-                    reply = co_await process_frame(std::move(*frame), "tcp", s.peer);
-                } else if (frame.error() == protocol::error::frame_too_large) {
-                    reply = co_await process_oversize("tcp", s.peer);
-                } else {
+                if (!frame && frame.error() != protocol::error::frame_too_large) {
                     break;
                 }
+                s.state = phase::storing;
+                storage::event_record rec = completions_->take_record();
+                pending_reply pending = frame ? prepare_frame(*frame, "tcp", s.peer, rec)
+                                              : prepare_oversize("tcp", s.peer, rec);
+                ++in_flight_;
+                const auto [sec, id] =
+                    co_await async_store(writer_, completions_, rec, use_nothrow);
+                --in_flight_;
+                const std::string reply = reply_after_store(sec, pending);
                 if (reply.empty()) {
                     continue;
                 }
@@ -839,14 +842,16 @@ struct server::impl final : admin_backend {
         framer.feed(datagram);
         for (;;) {
             auto frame = framer.next();
-            std::string reply;
-            if (frame) {
-                reply = co_await process_frame(std::move(*frame), "udp", peer);
-            } else if (frame.error() == protocol::error::frame_too_large) {
-                reply = co_await process_oversize("udp", peer);
-            } else {
+            if (!frame && frame.error() != protocol::error::frame_too_large) {
                 break;
             }
+            storage::event_record rec = completions_->take_record();
+            pending_reply pending = frame ? prepare_frame(*frame, "udp", peer, rec)
+                                          : prepare_oversize("udp", peer, rec);
+            ++in_flight_;
+            const auto [sec, id] = co_await async_store(writer_, completions_, rec, use_nothrow);
+            --in_flight_;
+            const std::string reply = reply_after_store(sec, pending);
             if (!reply.empty() && udp_socket_.is_open()) {
                 const auto [ec, n] =
                     co_await udp_socket_.async_send_to(net::buffer(reply), from, use_nothrow);
