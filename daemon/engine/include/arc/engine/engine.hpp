@@ -1,0 +1,163 @@
+// Purpose: the alarm engine: turns normalised events into alarms in an escalation queue, runs
+// their lifecycle, escalation and supervision timers, and reports every change it makes.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "arc/engine/alarm.hpp"
+#include "arc/engine/engine_config.hpp"
+#include "arc/engine/error.hpp"
+
+namespace arc::engine {
+
+/// The engine. Single-threaded: the daemon calls it from its io thread. Never reads a clock
+/// (every call gets `now`), never throws on input; every mutating call returns the changes it
+/// made, in order, for the storage writer and the console subscription.
+class engine {
+public:
+    /// An empty engine (no alarms, no devices).
+    explicit engine(engine_config config = {});
+
+    /// Rebuilds the engine at start from what storage persisted: the open alarms (with levels,
+    /// timelines, storm membership) and the devices with their last-seen times. Escalation timers
+    /// resume from each alarm's age; supervision deadlines that passed while arcd was down
+    /// restart with a fresh grace from `now`, so a restart raises no wave of "silent" alarms.
+    static engine rebuild(engine_config config, std::vector<alarm> open_alarms,
+                          std::vector<device_state> devices, time_point now);
+
+    /// Feeds one event (after it was stored): opens, merges, restores or only logs, and counts
+    /// the device as seen. A DC-09 retransmission changes nothing but is reported as such.
+    changes ingest(const event& ev, time_point now);
+
+    /// Fires every escalation, supervision and test-mode timer due at or before `now`.
+    changes advance(time_point now);
+
+    /// When advance() next has something to do, for the daemon's timer.
+    std::optional<time_point> next_deadline() const;
+
+    /// new → taken by `op`.
+    expected<changes> take(alarm_id id, std::string_view op, time_point now);
+    /// taken → acknowledged.
+    expected<changes> acknowledge(alarm_id id, std::string_view op, time_point now);
+    /// acknowledged → dispatched to `team`.
+    expected<changes> dispatch(alarm_id id, std::string_view op, std::string_view team,
+                               time_point now);
+    /// dispatched → accepted by the team.
+    expected<changes> accept(alarm_id id, std::string_view actor, time_point now);
+    /// accepted → on_site.
+    expected<changes> arrive(alarm_id id, std::string_view actor, time_point now);
+    /// on_site → mission_done.
+    expected<changes> complete_mission(alarm_id id, std::string_view actor, time_point now);
+    /// acknowledged or mission_done → closed with `outcome`; a storm closes its open members.
+    expected<changes> close(alarm_id id, std::string_view op, std::string_view outcome,
+                            time_point now);
+    /// Adds an operator's note to an open alarm.
+    expected<changes> add_note(alarm_id id, std::string_view op, std::string_view text,
+                               time_point now);
+
+    /// Registers or updates a device (mode, automatic test end, supervision interval, vendor).
+    /// Supervision restarts only for a new device or a changed interval.
+    changes set_device(device_state device, time_point now);
+
+    /// The open alarms in queue order: class, then escalation level (higher first), then age
+    /// (older first). Storm members are not listed: their storm alarm is.
+    std::vector<alarm_id> queue() const;
+
+    /// An open alarm (storm members included), or nullptr.
+    const alarm* find(alarm_id id) const;
+
+    /// Every open alarm, by id (what storage holds as open; rebuild() takes it back).
+    std::vector<alarm> open_alarms() const;
+
+    /// A device the engine knows, or nullptr.
+    const device_state* device(std::string_view account) const;
+
+    /// Every device, by account.
+    std::vector<device_state> devices() const;
+
+    /// When a supervised device becomes silent unless it reports before.
+    std::optional<time_point> supervision_deadline(std::string_view account) const;
+
+    /// The configuration in force.
+    const engine_config& config() const noexcept { return config_; }
+
+private:
+    struct queue_key {
+        alarm_class cls;
+        int level;
+        time_point opened_at;
+        alarm_id id;
+        bool operator<(const queue_key& other) const;
+    };
+    struct escalation_timer {
+        time_point due;
+        alarm_id id;
+        int level;  // the level the alarm must still be at for the timer to fire
+        bool operator>(const escalation_timer& other) const { return due > other.due; }
+    };
+    enum class device_timer_kind : std::uint8_t { silence, test_end };
+    struct device_timer {
+        time_point due;
+        std::string account;
+        std::uint64_t generation;
+        device_timer_kind kind;
+        bool operator>(const device_timer& other) const { return due > other.due; }
+    };
+    struct device_entry {
+        device_state state;
+        std::uint64_t generation = 0;  // bumped on every re-arm; stale timers are skipped
+        std::optional<time_point> deadline;
+    };
+    struct storm_track {
+        std::deque<std::pair<time_point, alarm_id>> recent;  // technical openings in the window
+        std::optional<alarm_id> storm;
+    };
+    using device_kind_key = std::pair<std::string, event_kind>;
+
+    expected<alarm*> open_alarm_for_action(alarm_id id, std::string_view actor);
+    expected<changes> step(alarm_id id, std::string_view actor, alarm_state from, alarm_state to,
+                           std::string detail, time_point now);
+    alarm& open_alarm(const event& ev, time_point opened_at, changes& out);
+    void enqueue(const alarm& a);
+    void dequeue(const alarm& a);
+    void arm_escalation(const alarm& a);
+    void close_alarm(alarm& a, std::string_view actor, std::string outcome, time_point now,
+                     std::uint64_t event_id, changes& out);
+    void handle_restore(const event& ev, time_point now, changes& out);
+    void check_storm(alarm& a, time_point now, changes& out);
+    bool is_retransmission(const dc09_identity& id, time_point now);
+    device_entry& ensure_device(const event& ev, time_point now);
+    void touch_device(device_entry& entry, time_point now, std::uint64_t event_id, changes& out);
+    void arm_supervision(device_entry& entry, time_point from, time_point now);
+    std::optional<duration> interval_of(const device_state& device) const;
+    duration grace_of(duration interval) const;
+    void end_test_mode(device_entry& entry, time_point now, changes& out);
+    void fire_device_timer(const device_timer& timer, changes& out);
+
+    engine_config config_;
+    alarm_id next_id_ = 1;
+    std::unordered_map<alarm_id, alarm> alarms_;
+    std::set<queue_key> queue_;
+    std::map<device_kind_key, alarm_id> by_device_kind_;
+    std::priority_queue<escalation_timer, std::vector<escalation_timer>, std::greater<>>
+        escalations_;
+    std::unordered_map<std::string, time_point> seen_frames_;
+    std::deque<std::pair<time_point, std::string>> seen_order_;
+    std::map<event_kind, storm_track> storms_;
+    std::unordered_map<alarm_id, std::size_t> storm_open_members_;
+    std::map<std::string, device_entry, std::less<>> devices_;
+    std::priority_queue<device_timer, std::vector<device_timer>, std::greater<>> device_timers_;
+};
+
+}  // namespace arc::engine

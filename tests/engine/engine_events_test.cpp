@@ -1,0 +1,198 @@
+#include "engine_fixture.hpp"
+#include <gtest/gtest.h>
+
+#include "arc/engine/engine.hpp"
+
+namespace arc::engine::testing {
+namespace {
+
+using EventsTest = EngineTest;
+
+TEST_F(EventsTest, DuplicateJoinsTheOpenAlarm) {
+    const alarm_id first = raise("1001", alarm_class::critical, event_kind::personal_emergency);
+    now_ += 20s;
+    const changes out = engine_.ingest(
+        make_event("1001", alarm_class::critical, event_kind::personal_emergency, now_, 7), now_);
+    ASSERT_EQ(kinds_of(out), std::vector<change_kind>{change_kind::merged});
+    EXPECT_EQ(out[0].alarm.id, first);
+    EXPECT_EQ(out[0].event_id, 7U);
+    EXPECT_EQ(engine_.find(first)->event_count, 2U);
+    EXPECT_EQ(engine_.find(first)->last_event_at, now_);
+    EXPECT_EQ(engine_.find(first)->opened_at, t0);  // age is kept: the queue position too
+    EXPECT_EQ(engine_.queue().size(), 1U);
+    // Another kind, or another device, is another alarm.
+    EXPECT_NE(raise("1001", alarm_class::critical, event_kind::fall), first);
+    EXPECT_NE(raise("1002", alarm_class::critical, event_kind::personal_emergency), first);
+    EXPECT_EQ(engine_.queue().size(), 3U);
+}
+
+TEST_F(EventsTest, AfterCloseTheSameKindOpensANewAlarm) {
+    const alarm_id first = raise("1001", alarm_class::critical, event_kind::personal_emergency);
+    ASSERT_TRUE(engine_.take(first, "anna", now_));
+    ASSERT_TRUE(engine_.acknowledge(first, "anna", now_));
+    ASSERT_TRUE(engine_.close(first, "anna", "ok", now_));
+    EXPECT_NE(raise("1001", alarm_class::critical, event_kind::personal_emergency), first);
+}
+
+TEST_F(EventsTest, Dc09RetransmissionCountedOnce) {
+    event ev = make_event("1001", alarm_class::critical, event_kind::personal_emergency, now_);
+    ev.dc09 = dc09_identity{"1001", "0042", "#1001|1101 01 015"};
+    const changes first = engine_.ingest(ev, now_);
+    ASSERT_EQ(kinds_of(first), std::vector<change_kind>{change_kind::opened});
+    now_ += 4min + 59s;
+    const changes again = engine_.ingest(ev, now_);
+    EXPECT_EQ(kinds_of(again), std::vector<change_kind>{change_kind::retransmitted});
+    EXPECT_EQ(engine_.find(first[0].alarm.id)->event_count, 1U);
+    // Past the window, the same frame is a new press (the device restarted its sequence).
+    now_ += 5min;
+    EXPECT_EQ(kinds_of(engine_.ingest(ev, now_)), std::vector<change_kind>{change_kind::merged});
+    // Another sequence number is another event.
+    ev.dc09->seq = "0043";
+    EXPECT_EQ(kinds_of(engine_.ingest(ev, now_)), std::vector<change_kind>{change_kind::merged});
+    EXPECT_EQ(engine_.find(first[0].alarm.id)->event_count, 3U);
+}
+
+TEST_F(EventsTest, RestoreClosesTechnicalAlarm) {
+    const alarm_id id = raise("1001", alarm_class::technical, event_kind::low_battery);
+    now_ += 1h;
+    const changes out = engine_.ingest(make_restore("1001", event_kind::low_battery, now_), now_);
+    ASSERT_EQ(kinds_of(out), std::vector<change_kind>{change_kind::closed});
+    EXPECT_EQ(out[0].alarm.id, id);
+    EXPECT_EQ(out[0].actor, "system");
+    EXPECT_EQ(out[0].detail, "restored");
+    EXPECT_EQ(engine_.find(id), nullptr);
+    EXPECT_TRUE(engine_.queue().empty());
+}
+
+TEST_F(EventsTest, RestoreIsOnlyNotedOnCriticalAlarm) {
+    const alarm_id id = raise("1001", alarm_class::critical, event_kind::medical);
+    now_ += 5s;
+    const changes out = engine_.ingest(make_restore("1001", event_kind::medical, now_), now_);
+    ASSERT_EQ(kinds_of(out), std::vector<change_kind>{change_kind::restore_noted});
+    ASSERT_NE(engine_.find(id), nullptr);
+    EXPECT_EQ(engine_.find(id)->restored_at, now_);
+    EXPECT_EQ(engine_.queue(), std::vector<alarm_id>{id});
+    wait(60s);  // still escalates: nobody has answered the person yet
+    EXPECT_EQ(engine_.find(id)->level, 1);
+}
+
+TEST_F(EventsTest, RestoreWithNothingOpenIsLogged) {
+    EXPECT_EQ(kinds_of(engine_.ingest(make_restore("1001", event_kind::mains_loss, now_), now_)),
+              std::vector<change_kind>{change_kind::logged});
+}
+
+TEST_F(EventsTest, LogOnlyEventsOpenNothing) {
+    const changes out = engine_.ingest(
+        make_event("1001", alarm_class::log_only, event_kind::periodic_test, now_), now_);
+    EXPECT_EQ(kinds_of(out), std::vector<change_kind>{change_kind::logged});
+    EXPECT_TRUE(engine_.queue().empty());
+}
+
+TEST_F(EventsTest, UnknownCodeBecomesUrgentUnknownAlarm) {
+    const arc::config::event_code_map map = [] {
+        arc::config::event_code_map m;
+        m.set(arc::config::code_family::sia, "QA",
+              {alarm_class::critical, event_kind::personal_emergency, {}, "a", "b", {}, {}});
+        return m;
+    }();
+    const auto cls = map.classify(arc::config::code_family::sia, "ZQ");
+    event ev = make_event("1001", cls.cls, cls.kind, now_);
+    ev.text = cls.label_it;
+    const changes out = engine_.ingest(ev, now_);
+    ASSERT_EQ(kinds_of(out), std::vector<change_kind>{change_kind::opened});
+    const alarm* a = engine_.find(out[0].alarm.id);
+    EXPECT_EQ(a->cls, alarm_class::urgent);
+    EXPECT_EQ(a->kind, event_kind::unknown);
+    EXPECT_EQ(a->text, "Evento sconosciuto (sia ZQ)");
+}
+
+class StormTest : public EngineTest {
+protected:
+    StormTest() : EngineTest(config()) {}
+    static engine_config config() {
+        engine_config c;
+        c.storm_threshold = 5;
+        c.storm_window = 60s;
+        return c;
+    }
+};
+
+TEST_F(StormTest, BelowThresholdNoStorm) {
+    for (int i = 0; i < 4; ++i) {
+        raise(std::to_string(100 + i), alarm_class::technical, event_kind::mains_loss);
+        now_ += 10s;
+    }
+    EXPECT_EQ(engine_.queue().size(), 4U);
+    // Spread over more than the window: still no storm.
+    now_ += 30s;
+    raise("200", alarm_class::technical, event_kind::mains_loss);
+    EXPECT_EQ(engine_.queue().size(), 5U);
+}
+
+TEST_F(StormTest, PowerCutIsGroupedAndCriticalStaysOnTop) {
+    std::vector<alarm_id> members;
+    for (int i = 0; i < 4; ++i) {
+        members.push_back(
+            raise(std::to_string(100 + i), alarm_class::technical, event_kind::mains_loss));
+        now_ += 1s;
+    }
+    const alarm_id pendant = raise("900", alarm_class::critical, event_kind::personal_emergency);
+    const alarm_id battery = raise("901", alarm_class::technical, event_kind::low_battery);
+    const changes out = engine_.ingest(
+        make_event("104", alarm_class::technical, event_kind::mains_loss, now_), now_);
+    ASSERT_EQ(kinds_of(out),
+              (std::vector<change_kind>{change_kind::opened, change_kind::storm_grouped}));
+    members.push_back(out[0].alarm.id);
+    const alarm_id storm = out[1].alarm.id;
+    EXPECT_EQ(out[1].members, members);
+    EXPECT_TRUE(engine_.find(storm)->storm);
+    EXPECT_EQ(engine_.find(storm)->members, members);
+    // The storm alarm is older than the battery alarm (its first member opened first).
+    EXPECT_EQ(engine_.queue(), (std::vector<alarm_id>{pendant, storm, battery}));
+
+    // Later ones join the storm without touching the queue.
+    now_ += 5s;
+    const changes joined = engine_.ingest(
+        make_event("105", alarm_class::technical, event_kind::mains_loss, now_), now_);
+    ASSERT_EQ(kinds_of(joined),
+              (std::vector<change_kind>{change_kind::opened, change_kind::storm_joined}));
+    EXPECT_EQ(engine_.queue().size(), 3U);
+    EXPECT_EQ(engine_.find(storm)->members.size(), 6U);
+    // A member cannot be handled on its own.
+    EXPECT_EQ(engine_.take(members[0], "anna", now_).error(), make_error_code(errc::storm_member));
+}
+
+TEST_F(StormTest, StormClosesWhenPowerReturnsEverywhere) {
+    for (int i = 0; i < 5; ++i) {
+        raise(std::to_string(100 + i), alarm_class::technical, event_kind::mains_loss);
+    }
+    ASSERT_EQ(engine_.queue().size(), 1U);
+    const alarm_id storm = engine_.queue()[0];
+    for (int i = 0; i < 4; ++i) {
+        engine_.ingest(make_restore(std::to_string(100 + i), event_kind::mains_loss, now_), now_);
+    }
+    ASSERT_NE(engine_.find(storm), nullptr);
+    const changes last = engine_.ingest(make_restore("104", event_kind::mains_loss, now_), now_);
+    EXPECT_EQ(kinds_of(last), (std::vector<change_kind>{change_kind::closed, change_kind::closed}));
+    EXPECT_EQ(engine_.find(storm), nullptr);
+    EXPECT_TRUE(engine_.queue().empty());
+}
+
+TEST_F(StormTest, OperatorClosingTheStormClosesItsMembers) {
+    for (int i = 0; i < 5; ++i) {
+        raise(std::to_string(100 + i), alarm_class::technical, event_kind::mains_loss);
+    }
+    const alarm_id storm = engine_.queue()[0];
+    ASSERT_TRUE(engine_.take(storm, "anna", now_));
+    ASSERT_TRUE(engine_.acknowledge(storm, "anna", now_));
+    const auto out = engine_.close(storm, "anna", "blackout ENEL", now_);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->size(), 6U);
+    EXPECT_TRUE(engine_.open_alarms().empty());
+    // The next mains loss is an ordinary alarm again.
+    raise("300", alarm_class::technical, event_kind::mains_loss);
+    EXPECT_EQ(engine_.queue().size(), 1U);
+}
+
+}  // namespace
+}  // namespace arc::engine::testing
