@@ -1,3 +1,5 @@
+#include <filesystem>
+
 #include "engine_fixture.hpp"
 #include <gtest/gtest.h>
 
@@ -192,6 +194,48 @@ TEST_F(StormTest, OperatorClosingTheStormClosesItsMembers) {
     // The next mains loss is an ordinary alarm again.
     raise("300", alarm_class::technical, event_kind::mains_loss);
     EXPECT_EQ(engine_.queue().size(), 1U);
+}
+
+}  // namespace
+}  // namespace arc::engine::testing
+
+namespace arc::engine::testing {
+namespace {
+
+// End to end through the shipped map, default configuration: a power cut of 200 homes in a
+// minute, and one pendant press in the middle of it, which must be at the head of the queue.
+TEST_F(EventsTest, PendantStaysOnTopOfAShippedMapPowerCut) {
+    const auto map = arc::config::load_event_codes(std::filesystem::path(ARC_SOURCE_DIR) /
+                                                   "config/event-codes.toml");
+    const auto normalise = [&](const std::string& account, const char* code, char qualifier) {
+        const auto c = map.classify(arc::config::code_family::cid, code, qualifier);
+        event ev = make_event(account, alarm_class::log_only, event_kind::unknown, now_);
+        apply_classification(ev, c);
+        ev.code = code;
+        return ev;
+    };
+    alarm_id pendant = 0;
+    for (int i = 0; i < 200; ++i) {
+        now_ += 250ms;
+        engine_.ingest(normalise(std::to_string(10000 + i), "301", '1'), now_);
+        if (i == 100) {
+            const changes out = engine_.ingest(normalise("42", "101", '1'), now_);
+            ASSERT_EQ(out.size(), 1U);
+            pendant = out[0].alarm.id;
+        }
+    }
+    const auto queue = engine_.queue();
+    ASSERT_EQ(queue.size(), 2U);  // the pendant and one storm alarm
+    EXPECT_EQ(queue[0], pendant);
+    EXPECT_EQ(engine_.find(pendant)->cls, alarm_class::critical);
+    EXPECT_EQ(engine_.find(pendant)->text, "Emergenza personale (pulsante)");
+    const alarm* storm = engine_.find(queue[1]);
+    EXPECT_TRUE(storm->storm);
+    EXPECT_EQ(storm->members.size(), 200U);
+    // The pendant's restore (CID qualifier 3) is noted; the alarm stays for an operator.
+    EXPECT_EQ(kinds_of(engine_.ingest(normalise("42", "101", '3'), now_)),
+              std::vector<change_kind>{change_kind::restore_noted});
+    EXPECT_EQ(engine_.queue()[0], pendant);
 }
 
 }  // namespace

@@ -78,6 +78,14 @@ std::string_view to_string(change_kind value) noexcept {
     return "?";
 }
 
+void apply_classification(event& ev, const arc::config::classification& c) {
+    ev.cls = c.cls;
+    ev.kind = c.kind;
+    ev.is_restore = c.is_restore;
+    // Italian first: the Centrale Operativa works in Italian; English stays in the map.
+    ev.text = c.label_it;
+}
+
 alarm_header header_of(const alarm& a) {
     return alarm_header{a.id,     a.cls,       a.kind,          a.state,       a.level, a.account,
                         a.holder, a.opened_at, a.last_event_at, a.event_count, a.storm, a.storm_id};

@@ -73,6 +73,10 @@ struct event {
     std::optional<dc09_identity> dc09;
 };
 
+/// Copies what the event-code map said (class, kind, restore, Italian label) into `ev`; the
+/// daemon's normalisation step between the decoded frame and ingest().
+void apply_classification(event& ev, const arc::config::classification& c);
+
 /// One step of an alarm's timeline: who moved it, when, from where to where.
 struct transition_record {
     alarm_state from = alarm_state::new_alarm;
