@@ -2,6 +2,7 @@
 #include <cctype>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "sqlite_util.hpp"
 #include <fmt/format.h>
@@ -105,17 +106,22 @@ bool set_device_mode(database& db, std::string_view account, device_mode mode) {
 }
 
 std::int64_t insert_event(database& db, const event_record& ev) {
-    detail::statement stmt(
-        db,
-        "INSERT INTO events (received_ms, transport, peer, raw, protocol, "
-        "account, token, seq, decoded_json, reply_kind, reply, error, accepted) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, upper(?6), ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+    detail::statement stmt(db,
+                           "INSERT INTO events (received_ms, transport, peer, raw, protocol, "
+                           "account, token, seq, decoded_json, reply_kind, reply, error, accepted) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     stmt.bind(1, ev.received_ms);
     stmt.bind_text(2, ev.transport);
     stmt.bind_text(3, ev.peer);
     stmt.bind_blob(4, ev.raw.data(), ev.raw.size());
     stmt.bind_text(5, ev.protocol);
-    stmt.bind_text(6, ev.account);
+    // Accounts are stored upper-case (as devices.account); a device nearly always sends them so,
+    // and then no copy is made (SQLite's upper() would build one per row).
+    const bool has_lower = std::any_of(ev.account.begin(), ev.account.end(), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) != 0;
+    });
+    const std::string account_upper = has_lower ? upper(ev.account) : std::string();
+    stmt.bind_text(6, has_lower ? std::string_view(account_upper) : std::string_view(ev.account));
     stmt.bind_text(7, ev.token);
     stmt.bind_text(8, ev.seq);
     stmt.bind_text(9, ev.decoded_json);

@@ -33,10 +33,12 @@ TEST(Schema, ReopenIsIdempotent) {
         EXPECT_EQ(db.schema_version(), current_schema_version());
         EXPECT_EQ(query_text(db, "PRAGMA journal_mode"), "wal");
         EXPECT_EQ(query_int(db, "PRAGMA synchronous"), 2);  // FULL
+        EXPECT_EQ(query_int(db, "PRAGMA page_size"), 8192);
     }
     database db = database::open(path);
     EXPECT_EQ(db.schema_version(), current_schema_version());
     EXPECT_EQ(count_events(db), 1);
+    EXPECT_EQ(query_text(db, "PRAGMA journal_mode"), "wal");
 }
 
 TEST(Schema, CreatesParentDirectory) {
@@ -186,6 +188,14 @@ TEST(Events, EmptyFieldsAreEmptyNotNull) {
     const auto got = events_for_account(db, "", 10);
     ASSERT_EQ(got.size(), 1U);
     EXPECT_TRUE(got[0].raw.empty());
+}
+
+TEST(Events, AccountIsStoredUpperCase) {
+    database db = database::open(":memory:");
+    insert_event(db, make_event("ab12", 1));
+    insert_event(db, make_event("AB12", 2));
+    EXPECT_EQ(events_for_account(db, "AB12", 10).size(), 2U);
+    EXPECT_EQ(query_int(db, "SELECT count(*) FROM events WHERE account = 'AB12'"), 2);
 }
 
 TEST(Events, NewestFirstWithLimit) {
