@@ -110,6 +110,58 @@ private:
     std::uint64_t suppressed_ = 0;
 };
 
+// Memory for one pending operation of a session at a time, handed out through the handler's
+// associated allocator (Asio's "custom allocation" example). Asio recycles only a couple of
+// operation blocks per thread, so with a thousand connections each waiting on a read and then
+// on a commit, nearly every operation was a malloc/free pair; a session has at most one read or
+// one store pending, and a larger or overlapping request falls back to the heap.
+class handler_memory {
+public:
+    handler_memory() = default;
+    handler_memory(const handler_memory&) = delete;
+    handler_memory& operator=(const handler_memory&) = delete;
+
+    void* allocate(std::size_t size) {
+        if (!in_use_ && size <= storage_.size()) {
+            in_use_ = true;
+            return storage_.data();
+        }
+        return ::operator new(size);
+    }
+    void deallocate(void* pointer) noexcept {
+        if (pointer == storage_.data()) {
+            in_use_ = false;
+        } else {
+            ::operator delete(pointer);
+        }
+    }
+
+private:
+    alignas(std::max_align_t) std::array<unsigned char, 256> storage_{};
+    bool in_use_ = false;
+};
+
+template <class T>
+class handler_allocator {
+public:
+    using value_type = T;
+    explicit handler_allocator(handler_memory& memory) noexcept : memory_(&memory) {}
+    template <class U>
+    handler_allocator(const handler_allocator<U>& other) noexcept  // NOLINT: rebinding
+        : memory_(other.memory_) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(memory_->allocate(sizeof(T) * n)); }
+    void deallocate(T* pointer, std::size_t /*n*/) noexcept { memory_->deallocate(pointer); }
+    template <class U>
+    bool operator==(const handler_allocator<U>& other) const noexcept {
+        return memory_ == other.memory_;
+    }
+
+private:
+    template <class>
+    friend class handler_allocator;
+    handler_memory* memory_;
+};
+
 // A frame waiting for its commit. The writer's completion (on the writer thread) captures only
 // this pointer, so std::function keeps it inline: one allocation per frame for the whole
 // round trip instead of a shared handler plus two type-erased closures.
@@ -240,15 +292,27 @@ public:
         };
     }
 
+    /// A new operation in the memory the handler is associated with (see handler_memory).
+    static store_op* create(Handler handler, std::shared_ptr<completion_queue> queue) {
+        allocator_type alloc(net::get_associated_allocator(handler));
+        store_op* op = std::allocator_traits<allocator_type>::allocate(alloc, 1);
+        try {
+            return ::new (static_cast<void*>(op)) store_op(std::move(handler), std::move(queue));
+        } catch (...) {
+            std::allocator_traits<allocator_type>::deallocate(alloc, op, 1);
+            throw;
+        }
+    }
+
     void complete(std::error_code ec, std::int64_t id) override {
         // Free the operation before resuming the coroutine, as Asio's own operations do.
         Handler handler(std::move(handler_));
         const net::any_io_executor work(std::move(work_));
-        delete this;
+        destroy();
         std::move(handler)(ec, id);
     }
 
-    void discard() noexcept override { delete this; }
+    void discard() noexcept override { destroy(); }
 
     /// Refused by the writer: completes through the executor, never inline.
     void refuse() {
@@ -266,6 +330,15 @@ private:
 
     ~store_op() = default;
 
+    using allocator_type = typename std::allocator_traits<
+        net::associated_allocator_t<Handler>>::template rebind_alloc<store_op>;
+
+    void destroy() noexcept {
+        allocator_type alloc(net::get_associated_allocator(handler_));
+        this->~store_op();
+        std::allocator_traits<allocator_type>::deallocate(alloc, this, 1);
+    }
+
     Handler handler_;
     net::any_io_executor work_;
     std::shared_ptr<completion_queue> queue_;
@@ -281,7 +354,7 @@ auto async_store(storage::writer& writer, const std::shared_ptr<completion_queue
     return net::async_initiate<Token, void(std::error_code, std::int64_t)>(
         [&writer, &queue, &record](auto handler) {
             using op_type = store_op<std::decay_t<decltype(handler)>>;
-            auto* op = new op_type(std::move(handler), queue);  // NOLINT: freed by complete()
+            op_type* op = op_type::create(std::move(handler), queue);  // freed by complete()
             if (!writer.submit_and_return(std::move(record), op->done())) {
                 op->refuse();
             }
@@ -333,6 +406,7 @@ struct server::impl final : admin_backend {
         steady::time_point deadline{};
         phase state = phase::reading;
         bool idle_closed = false;
+        handler_memory op_memory;  // the pending read or store (one at a time)
     };
     struct api_session {
         unix_stream::socket socket;
@@ -687,7 +761,8 @@ struct server::impl final : admin_backend {
     }
 
     net::awaitable<void> run_session(tcp::socket socket, std::string address, std::string peer) {
-        tcp_session s{std::move(socket), std::move(peer), std::move(address)};
+        tcp_session s{
+            std::move(socket), std::move(peer), std::move(address), {}, phase::reading, false, {}};
         sessions_.insert(&s);
         struct cleanup {
             impl& self;
@@ -716,13 +791,22 @@ struct server::impl final : admin_backend {
         protocol::dc09_framer framer(cfg_.max_frame);
         std::array<char, tcp_read_chunk> buf{};
         std::uint64_t discarded = 0;
+        // The read and the store take their operation from op_memory; the tokens are built at
+        // each call since Asio's binders are consumed as rvalues. A read ends by its socket
+        // closing (watchdog, shutdown), never by cancellation: without a cancellation slot Asio
+        // installs no cancellation handler per read, and the `||` in run_session waits for that
+        // close.
+        const handler_allocator<void> op_alloc(s.op_memory);
         for (;;) {
             if (stopping_) {
                 co_return;
             }
             s.state = phase::reading;
             s.deadline = steady::now() + cfg_.idle_timeout;
-            const auto [ec, n] = co_await s.socket.async_read_some(net::buffer(buf), use_nothrow);
+            const auto [ec, n] = co_await s.socket.async_read_some(
+                net::buffer(buf),
+                net::bind_allocator(
+                    op_alloc, net::bind_cancellation_slot(net::cancellation_slot(), use_nothrow)));
             if (ec) {
                 co_return;  // eof, reset, closed by the watchdog or by shutdown
             }
@@ -738,8 +822,8 @@ struct server::impl final : admin_backend {
                 pending_reply pending = frame ? prepare_frame(*frame, "tcp", s.peer, rec)
                                               : prepare_oversize("tcp", s.peer, rec);
                 ++in_flight_;
-                const auto [sec, id] =
-                    co_await async_store(writer_, completions_, rec, use_nothrow);
+                const auto [sec, id] = co_await async_store(
+                    writer_, completions_, rec, net::bind_allocator(op_alloc, use_nothrow));
                 --in_flight_;
                 const std::string reply = reply_after_store(sec, pending);
                 if (reply.empty()) {
