@@ -201,7 +201,7 @@ public:
         {
             const std::lock_guard lock(mutex_);
             was_empty = items_.empty();
-            items_.push_back({waiter, ec, id, std::move(rec)});
+            items_.emplace_back(waiter, ec, id, std::move(rec));
         }
         if (was_empty) {
             net::post(ex_, [self]() { self->drain(); });
@@ -222,6 +222,9 @@ public:
 
 private:
     struct item {
+        item(store_waiter* w, std::error_code e, std::int64_t i, storage::event_record&& r)
+            : waiter(w), ec(e), id(i), rec(std::move(r)) {}
+
         store_waiter* waiter;
         std::error_code ec;
         std::int64_t id;

@@ -18,13 +18,20 @@ namespace arc::storage {
 
 namespace {
 
+// Constructors (not aggregates) so that push() can build items in place under clang 14 too,
+// which lacks C++20 parenthesised aggregate initialisation.
 struct event_item {
+    event_item(event_record&& record, writer::event_done on_done, writer::event_return on_return)
+        : ev(std::move(record)), done(std::move(on_done)), give_back(std::move(on_return)) {}
+
     event_record ev;
     writer::event_done done;
     writer::event_return give_back;  // instead of done, when set
 };
 
 struct job_item {
+    job_item(writer::job w, writer::job_done d) : work(std::move(w)), done(std::move(d)) {}
+
     writer::job work;
     writer::job_done done;
     std::string message;  // what() of the exception when the job failed
@@ -131,7 +138,10 @@ struct writer::impl {
         return SQLITE_OK;
     }
 
-    bool push(item&& it);
+    // Builds the item in its chunk from `args` (no temporaries: an event_record is a dozen
+    // strings, and each move of it showed in the profile).
+    template <class T, class... Args>
+    bool push(Args&&... args);
     void run();
     // Runs one batch in one transaction and then its completions; returns whether it committed.
     bool process(std::vector<item>& batch, double& commit_ms, std::uint64_t& events,
@@ -161,7 +171,8 @@ struct writer::impl {
     std::vector<std::pair<std::string_view, std::int64_t>> seen;
 };
 
-bool writer::impl::push(item&& it) {
+template <class T, class... Args>
+bool writer::impl::push(Args&&... args) {
     {
         const std::lock_guard lock(mutex);
         if (stopping || queued >= queue_limit) {
@@ -176,7 +187,7 @@ bool writer::impl::push(item&& it) {
                 spare.pop_back();
             }
         }
-        chunks.back().push_back(std::move(it));
+        chunks.back().emplace_back(std::in_place_type<T>, std::forward<Args>(args)...);
         ++queued;
     }
     wake.notify_one();
@@ -319,15 +330,15 @@ writer::writer(const std::filesystem::path& path, options opts)
 writer::~writer() { stop(); }
 
 bool writer::submit(event_record ev, event_done done) {
-    return impl_->push(event_item{std::move(ev), std::move(done), nullptr});
+    return impl_->push<event_item>(std::move(ev), std::move(done), nullptr);
 }
 
 bool writer::submit_and_return(event_record ev, event_return done) {
-    return impl_->push(event_item{std::move(ev), nullptr, std::move(done)});
+    return impl_->push<event_item>(std::move(ev), nullptr, std::move(done));
 }
 
 bool writer::submit(job work, job_done done) {
-    return impl_->push(job_item{std::move(work), std::move(done), {}, false});
+    return impl_->push<job_item>(std::move(work), std::move(done));
 }
 
 void writer::stop() {
