@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 
 #include "engine_fixture.hpp"
@@ -164,6 +165,63 @@ TEST_F(StormTest, PowerCutIsGroupedAndCriticalStaysOnTop) {
     EXPECT_EQ(engine_.take(members[0], "anna", now_).error(), make_error_code(errc::storm_member));
 }
 
+// A storm ends with its wave: the next day's mains_loss at an unrelated home is an alarm of its
+// own (queued, escalating), and a new wave forms a new storm.
+TEST_F(StormTest, StormTakesNoMembersAfterItsWave) {
+    for (int i = 0; i < 5; ++i) {
+        raise(std::to_string(100 + i), alarm_class::technical, event_kind::mains_loss);
+    }
+    ASSERT_EQ(engine_.queue().size(), 1U);
+    const alarm_id storm = engine_.queue()[0];
+
+    now_ += 24h;
+    const changes next_day = engine_.ingest(
+        make_event("300", alarm_class::technical, event_kind::mains_loss, now_), now_);
+    ASSERT_EQ(kinds_of(next_day), std::vector<change_kind>{change_kind::opened});
+    const alarm_id lone = next_day[0].alarm.id;
+    EXPECT_FALSE(engine_.find(lone)->storm_id);
+    EXPECT_EQ(engine_.find(storm)->members.size(), 5U);
+    EXPECT_EQ(engine_.queue(), (std::vector<alarm_id>{storm, lone}));
+    // It escalates like any technical alarm (1 h by default); the old storm was overdue a day ago.
+    const changes later = wait(1h);
+    EXPECT_TRUE(std::any_of(later.begin(), later.end(), [&](const change& c) {
+        return c.kind == change_kind::escalated && c.alarm.id == lone;
+    }));
+
+    // A new wave: a second storm beside the first, which keeps its members.
+    for (int i = 0; i < 5; ++i) {
+        raise(std::to_string(400 + i), alarm_class::technical, event_kind::mains_loss);
+    }
+    const auto queue = engine_.queue();
+    ASSERT_EQ(queue.size(), 3U);  // by level: the old storm (2), the lone alarm (1), the new storm
+    EXPECT_EQ(queue[0], storm);
+    EXPECT_EQ(queue[1], lone);
+    const alarm* second = engine_.find(queue[2]);
+    ASSERT_NE(second, nullptr);
+    EXPECT_TRUE(second->storm);
+    EXPECT_EQ(second->members.size(), 5U);
+    EXPECT_EQ(engine_.find(storm)->members.size(), 5U);
+}
+
+// A storm goes on as long as its wave does: each member extends it by one window.
+TEST_F(StormTest, StormGoesOnWhileTheWaveGoesOn) {
+    for (int i = 0; i < 5; ++i) {
+        raise(std::to_string(100 + i), alarm_class::technical, event_kind::mains_loss);
+    }
+    const alarm_id storm = engine_.queue()[0];
+    for (int i = 0; i < 10; ++i) {
+        now_ += 59s;  // 9 min after the storm formed, each within a window of the previous
+        raise(std::to_string(200 + i), alarm_class::technical, event_kind::mains_loss);
+    }
+    EXPECT_EQ(engine_.queue(), std::vector<alarm_id>{storm});
+    EXPECT_EQ(engine_.find(storm)->members.size(), 15U);
+    // A full window of quiet ends it.
+    now_ += 60s;
+    raise("300", alarm_class::technical, event_kind::mains_loss);
+    EXPECT_EQ(engine_.queue().size(), 2U);
+    EXPECT_EQ(engine_.find(storm)->members.size(), 15U);
+}
+
 TEST_F(StormTest, StormClosesWhenPowerReturnsEverywhere) {
     for (int i = 0; i < 5; ++i) {
         raise(std::to_string(100 + i), alarm_class::technical, event_kind::mains_loss);
@@ -189,7 +247,17 @@ TEST_F(StormTest, OperatorClosingTheStormClosesItsMembers) {
     ASSERT_TRUE(engine_.acknowledge(storm, "anna", now_));
     const auto out = engine_.close(storm, "anna", "blackout ENEL", now_);
     ASSERT_TRUE(out);
-    EXPECT_EQ(out->size(), 6U);
+    // The storm's own close, then one change listing the members closed with it.
+    ASSERT_EQ(kinds_of(*out),
+              (std::vector<change_kind>{change_kind::closed, change_kind::storm_closed}));
+    EXPECT_EQ((*out)[1].members.size(), 5U);
+    ASSERT_TRUE((*out)[1].transition);
+    EXPECT_EQ((*out)[1].transition->from, alarm_state::new_alarm);
+    EXPECT_EQ((*out)[1].transition->to, alarm_state::closed);
+    EXPECT_EQ((*out)[1].detail, "closed with storm " + std::to_string(storm));
+    for (const alarm_id member : (*out)[1].members) {
+        EXPECT_EQ(engine_.find(member), nullptr);
+    }
     EXPECT_TRUE(engine_.open_alarms().empty());
     // The next mains loss is an ordinary alarm again.
     raise("300", alarm_class::technical, event_kind::mains_loss);

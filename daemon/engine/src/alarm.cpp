@@ -74,6 +74,8 @@ std::string_view to_string(change_kind value) noexcept {
             return "logged";
         case change_kind::mode_changed:
             return "mode_changed";
+        case change_kind::storm_closed:
+            return "storm_closed";
     }
     return "?";
 }

@@ -70,6 +70,22 @@ std::vector<alarm_id> engine::queue() const {
     return out;
 }
 
+std::vector<alarm_id> engine::queue(std::size_t limit) const {
+    std::vector<alarm_id> out;
+    out.reserve(std::min(limit, queue_.size()));
+    for (auto it = queue_.begin(); it != queue_.end() && out.size() < limit; ++it) {
+        out.push_back(it->id);
+    }
+    return out;
+}
+
+std::optional<alarm_id> engine::head() const {
+    if (queue_.empty()) {
+        return std::nullopt;
+    }
+    return queue_.begin()->id;
+}
+
 const alarm* engine::find(alarm_id id) const {
     const auto it = alarms_.find(id);
     return it == alarms_.end() ? nullptr : &it->second;
@@ -85,6 +101,8 @@ std::vector<alarm> engine::open_alarms() const {
     return out;
 }
 
+// Every mutating call ends with settle(), so both heap tops are timers that still apply and
+// next_deadline() can stay a const peek.
 std::optional<time_point> engine::next_deadline() const {
     std::optional<time_point> next;
     if (!escalations_.empty()) {
@@ -96,10 +114,67 @@ std::optional<time_point> engine::next_deadline() const {
     return next;
 }
 
-changes engine::advance(time_point now) {
+std::size_t engine::pending_timers() const noexcept {
+    return escalations_.size() + device_timers_.size();
+}
+
+bool engine::escalation_is_stale(const escalation_timer& timer) const {
+    const auto it = alarms_.find(timer.id);
+    return it == alarms_.end() || it->second.state != alarm_state::new_alarm ||
+           it->second.level != timer.level || it->second.storm_id.has_value();
+}
+
+// Looks at the device heap's top once: drops it if superseded, moves it to the device's real
+// deadline if the device reported since it was queued (lazy re-arming: one silence timer per
+// device instead of one per event). Returns whether the top changed.
+bool engine::settle_device_top() {
+    if (device_timers_.empty()) {
+        return false;
+    }
+    const device_timer& top = device_timers_.top();
+    const auto it = devices_.find(top.account);
+    if (it == devices_.end()) {
+        device_timers_.pop();
+        return true;
+    }
+    device_entry& entry = it->second;
+    if (top.kind == device_timer_kind::test_end) {
+        if (entry.state.mode == device_mode::test && entry.state.test_until == top.due) {
+            return false;
+        }
+        device_timers_.pop();
+        return true;
+    }
+    if (top.generation != entry.generation) {
+        device_timers_.pop();
+        return true;
+    }
+    if (!entry.deadline) {
+        entry.heap_due.reset();
+        device_timers_.pop();
+        return true;
+    }
+    if (*entry.deadline > top.due) {
+        device_timers_.pop();
+        push_silence_timer(entry);
+        return true;
+    }
+    return false;
+}
+
+void engine::settle() {
+    while (!escalations_.empty() && escalation_is_stale(escalations_.top())) {
+        escalations_.pop();
+    }
+    while (settle_device_top()) {
+    }
+}
+
+changes engine::advance(time_point now, std::size_t max_changes) {
     changes out;
     // Loop until nothing is due: a silent alarm opened at its deadline may itself be overdue.
-    for (;;) {
+    while (out.size() < max_changes) {
+        settle();
         const bool escalation_due = !escalations_.empty() && escalations_.top().due <= now;
         const bool device_due = !device_timers_.empty() && device_timers_.top().due <= now;
         if (!escalation_due && !device_due) {
@@ -129,6 +204,7 @@ changes engine::advance(time_point now) {
             fire_device_timer(timer, out);
         }
     }
+    settle();
     return out;
 }
 
@@ -153,6 +229,12 @@ bool engine::is_retransmission(const dc09_identity& id, time_point now) {
 }
 
 changes engine::ingest(const event& ev, time_point now) {
+    changes out = ingest_event(ev, now);
+    settle();
+    return out;
+}
+
+changes engine::ingest_event(const event& ev, time_point now) {
     changes out;
     device_entry& device = ensure_device(ev, now);
     if (device.state.mode == device_mode::test && device.state.test_until &&
@@ -275,11 +357,30 @@ void engine::close_alarm(alarm& a, std::string_view actor, std::string outcome, 
         if (auto track = storms_.find(kind); track != storms_.end() && track->second.storm == id) {
             track->second.storm.reset();
         }
+        // One change lists every member: a storm of 50,000 homes would otherwise be 50,000
+        // changes with a header each. Members are all still new (nobody can act on a member,
+        // and their timers are off), so one transition record describes each of them.
+        change members_closed = out.back();
+        members_closed.kind = change_kind::storm_closed;
+        members_closed.detail = fmt::format("closed with storm {}", id);
+        members_closed.transition =
+            transition_record{alarm_state::new_alarm, alarm_state::closed, now, std::string(actor),
+                              members_closed.detail};
+        members_closed.members.reserve(members.size());
         for (const alarm_id member_id : members) {
-            if (const auto m = alarms_.find(member_id); m != alarms_.end()) {
-                m->second.storm_id.reset();  // closes as itself, not back into the storm
-                close_alarm(m->second, actor, fmt::format("closed with storm {}", id), now, 0, out);
+            const auto m = alarms_.find(member_id);
+            if (m == alarms_.end()) {
+                continue;  // restored earlier, already closed on its own
             }
+            if (const auto k = by_device_kind_.find({m->second.account, m->second.kind});
+                k != by_device_kind_.end() && k->second == member_id) {
+                by_device_kind_.erase(k);
+            }
+            alarms_.erase(m);
+            members_closed.members.push_back(member_id);
+        }
+        if (!members_closed.members.empty()) {
+            out.push_back(std::move(members_closed));
         }
     } else if (storm_id) {
         // A storm whose members all restored (power back) closes itself.
@@ -299,7 +400,10 @@ void engine::check_storm(alarm& a, time_point now, changes& out) {
     while (!track.recent.empty() && track.recent.front().first + config_.storm_window <= now) {
         track.recent.pop_front();
     }
-    if (track.storm && alarms_.count(*track.storm) != 0) {
+    // A storm takes members only while its wave goes on (a window from its newest member): a
+    // mains_loss the next day is a new alarm of its own, not one hidden in yesterday's storm.
+    if (track.storm && alarms_.count(*track.storm) != 0 &&
+        a.opened_at < track.last_joined + config_.storm_window) {
         alarm& storm = alarms_.at(*track.storm);
         dequeue(a);
         a.storm_id = storm.id;
@@ -307,6 +411,7 @@ void engine::check_storm(alarm& a, time_point now, changes& out) {
         ++storm.event_count;
         storm.last_event_at = a.opened_at;
         ++storm_open_members_[storm.id];
+        track.last_joined = std::max(track.last_joined, a.opened_at);
         change c = make_change(change_kind::storm_joined, storm, now, system_actor);
         c.members = {a.id};
         out.push_back(std::move(c));
@@ -318,12 +423,14 @@ void engine::check_storm(alarm& a, time_point now, changes& out) {
     // Only untaken alarms move: one an operator already holds stays where it is.
     std::vector<alarm_id> moving;
     time_point first = a.opened_at;
+    time_point last = a.opened_at;
     for (const auto& [opened, id] : track.recent) {
         const auto it = alarms_.find(id);
         if (it != alarms_.end() && it->second.state == alarm_state::new_alarm &&
             !it->second.storm_id) {
             moving.push_back(id);
             first = std::min(first, opened);
+            last = std::max(last, opened);
         }
     }
     if (moving.size() < config_.storm_threshold) {
@@ -351,6 +458,7 @@ void engine::check_storm(alarm& a, time_point now, changes& out) {
     }
     storm_open_members_[storm_id] = moving.size();
     track.storm = storm_id;
+    track.last_joined = last;
     enqueue(stored);
     arm_escalation(stored);
     change c = make_change(change_kind::storm_grouped, stored, now, system_actor);
@@ -396,6 +504,7 @@ expected<changes> engine::step(alarm_id id, std::string_view actor, alarm_state 
     change c = make_change(change_kind::transitioned, a, now, actor);
     c.detail = record.detail;
     c.transition = std::move(record);
+    settle();  // a taken alarm's escalation timer must not wake the daemon
     return changes{std::move(c)};
 }
 
@@ -446,6 +555,7 @@ expected<changes> engine::close(alarm_id id, std::string_view op, std::string_vi
     }
     changes out;
     close_alarm(a, op, std::string(outcome), now, 0, out);
+    settle();
     return out;
 }
 
@@ -480,8 +590,14 @@ duration engine::grace_of(duration interval) const {
            config_.supervision_grace_fixed;
 }
 
-void engine::arm_supervision(device_entry& entry, time_point from, time_point now) {
+void engine::push_silence_timer(device_entry& entry) {
     ++entry.generation;
+    entry.heap_due = entry.deadline;
+    device_timers_.push(
+        {*entry.deadline, entry.state.account, entry.generation, device_timer_kind::silence});
+}
+
+void engine::arm_supervision(device_entry& entry, time_point from, time_point now) {
     entry.deadline.reset();
     const auto interval = interval_of(entry.state);
     if (!interval || interval->count() <= 0) {
@@ -494,8 +610,11 @@ void engine::arm_supervision(device_entry& entry, time_point from, time_point no
         deadline = now + grace_of(*interval);
     }
     entry.deadline = deadline;
-    device_timers_.push(
-        {deadline, entry.state.account, entry.generation, device_timer_kind::silence});
+    // A later deadline (the usual case: the device reported) leaves the queued timer in place;
+    // settle() moves it when it reaches the top. Only an earlier one needs a new entry.
+    if (!entry.heap_due || deadline < *entry.heap_due) {
+        push_silence_timer(entry);
+    }
 }
 
 engine::device_entry& engine::ensure_device(const event& ev, time_point now) {
@@ -550,6 +669,14 @@ void engine::fire_device_timer(const device_timer& timer, changes& out) {
     if (timer.generation != entry.generation) {
         return;
     }
+    entry.heap_due.reset();
+    if (!entry.deadline) {
+        return;
+    }
+    if (*entry.deadline > timer.due) {
+        push_silence_timer(entry);
+        return;
+    }
     entry.deadline.reset();
     if (entry.state.mode == device_mode::test || (entry.state.mode == device_mode::retired &&
                                                   config_.retired == retired_policy::record_only)) {
@@ -597,6 +724,7 @@ changes engine::set_device(device_state device, time_point now) {
     if (entry.state.mode == device_mode::active && entry.deadline && *entry.deadline <= now) {
         arm_supervision(entry, now, now);
     }
+    settle();
     return out;
 }
 
@@ -636,13 +764,30 @@ engine engine::rebuild(engine_config config, std::vector<alarm> open_alarms,
             e.arm_escalation(stored);
         }
     }
-    // Storm bookkeeping comes from the members' links, which storage keeps per alarm.
+    // Storm bookkeeping comes from the members' links, which storage keeps per alarm. A storm
+    // is active a window on from its newest member; of several of one kind, the newest is the
+    // one a new alarm may join.
+    std::unordered_map<alarm_id, time_point> last_joined;
     for (const auto& [id, a] : e.alarms_) {
         if (a.storm) {
-            e.storms_[a.kind].storm = id;
             e.storm_open_members_.try_emplace(id, 0);
+            last_joined.try_emplace(id, a.opened_at);
         } else if (a.storm_id) {
             ++e.storm_open_members_[*a.storm_id];
+            auto [it, added] = last_joined.try_emplace(*a.storm_id, a.opened_at);
+            it->second = std::max(it->second, a.opened_at);
+        }
+    }
+    for (const auto& [id, a] : e.alarms_) {
+        if (!a.storm) {
+            continue;
+        }
+        storm_track& track = e.storms_[a.kind];
+        const time_point joined = last_joined.at(id);
+        if (!track.storm || joined > track.last_joined ||
+            (joined == track.last_joined && id > *track.storm)) {
+            track.storm = id;
+            track.last_joined = joined;
         }
     }
     for (device_state& device : devices) {
@@ -655,6 +800,7 @@ engine engine::rebuild(engine_config config, std::vector<alarm> open_alarms,
                 {*entry.state.test_until, account, entry.generation, device_timer_kind::test_end});
         }
     }
+    e.settle();
     return e;
 }
 

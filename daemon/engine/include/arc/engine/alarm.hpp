@@ -136,6 +136,7 @@ enum class change_kind : std::uint8_t {
     ignored,        ///< event of a retired device under the record-only policy
     logged,         ///< log-only event (periodic test, open/close, restore with nothing open)
     mode_changed,   ///< a device's mode changed (test mode ended by itself)
+    storm_closed,   ///< a closed storm closed its open members, listed in `members`
 };
 
 /// "opened", "merged", ...
@@ -167,7 +168,9 @@ struct change {
     std::optional<transition_record> transition;  ///< transitioned / closed
     std::string actor;                            ///< operator or "system"
     std::string detail;                           ///< note text, outcome, test-mode end, ...
-    std::vector<alarm_id> members;  ///< storm_grouped: members moved; storm_joined: the one
+    /// storm_grouped: members moved; storm_joined: the one; storm_closed: the members closed
+    /// with it (each from new to closed, with `transition` and `detail` as outcome).
+    std::vector<alarm_id> members;
 };
 
 /// A batch of changes in the order they happened.

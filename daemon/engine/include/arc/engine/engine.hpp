@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <queue>
@@ -40,11 +41,20 @@ public:
     /// the device as seen. A DC-09 retransmission changes nothing but is reported as such.
     changes ingest(const event& ev, time_point now);
 
-    /// Fires every escalation, supervision and test-mode timer due at or before `now`.
-    changes advance(time_point now);
+    /// Fires the escalation, supervision and test-mode timers due at or before `now`, oldest
+    /// first. Stops starting new timers once it has made `max_changes` changes (one timer may
+    /// make a few: a silent alarm that forms a storm), so that after a stall the daemon can
+    /// work in slices; next_deadline() then still reports the overdue instant.
+    changes advance(time_point now,
+                    std::size_t max_changes = std::numeric_limits<std::size_t>::max());
 
-    /// When advance() next has something to do, for the daemon's timer.
+    /// When advance() next has something to do, for the daemon's timer; never a timer that no
+    /// longer applies (taken or closed alarm, superseded supervision deadline).
     std::optional<time_point> next_deadline() const;
+
+    /// Entries in the timer heaps (escalation, supervision, test end), for tests and metrics:
+    /// bounded by the open alarms and the devices, not by the traffic.
+    std::size_t pending_timers() const noexcept;
 
     /// new → taken by `op`.
     expected<changes> take(alarm_id id, std::string_view op, time_point now);
@@ -73,6 +83,12 @@ public:
     /// The open alarms in queue order: class, then escalation level (higher first), then age
     /// (older first). Storm members are not listed: their storm alarm is.
     std::vector<alarm_id> queue() const;
+
+    /// The first `limit` entries of queue(), in O(limit): what a console's first screen shows.
+    std::vector<alarm_id> queue(std::size_t limit) const;
+
+    /// The first entry of queue() (the alarm to answer next), in O(1); empty when none is open.
+    std::optional<alarm_id> head() const;
 
     /// An open alarm (storm members included), or nullptr.
     const alarm* find(alarm_id id) const;
@@ -116,18 +132,23 @@ private:
     };
     struct device_entry {
         device_state state;
-        std::uint64_t generation = 0;  // bumped on every re-arm; stale timers are skipped
-        std::optional<time_point> deadline;
+        // Identifies the one live silence timer in the heap; a timer with another generation
+        // was superseded by an earlier deadline and is dropped when it surfaces.
+        std::uint64_t generation = 0;
+        std::optional<time_point> deadline;  // the real supervision deadline
+        std::optional<time_point> heap_due;  // due of the live silence timer, if one is queued
     };
     struct storm_track {
         std::deque<std::pair<time_point, alarm_id>> recent;  // technical openings in the window
         std::optional<alarm_id> storm;
+        time_point last_joined;  // opening of the storm's newest member: it is active a window on
     };
     using device_kind_key = std::pair<std::string, event_kind>;
 
     expected<alarm*> open_alarm_for_action(alarm_id id, std::string_view actor);
     expected<changes> step(alarm_id id, std::string_view actor, alarm_state from, alarm_state to,
                            std::string detail, time_point now);
+    changes ingest_event(const event& ev, time_point now);
     alarm& open_alarm(const event& ev, time_point opened_at, changes& out);
     void enqueue(const alarm& a);
     void dequeue(const alarm& a);
@@ -144,6 +165,10 @@ private:
     duration grace_of(duration interval) const;
     void end_test_mode(device_entry& entry, time_point now, changes& out);
     void fire_device_timer(const device_timer& timer, changes& out);
+    void push_silence_timer(device_entry& entry);
+    bool escalation_is_stale(const escalation_timer& timer) const;
+    bool settle_device_top();
+    void settle();
 
     engine_config config_;
     alarm_id next_id_ = 1;
