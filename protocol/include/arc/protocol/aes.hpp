@@ -1,4 +1,5 @@
-// Purpose: AES-CBC with a zero IV and no library padding, as DC-09 §5.4 uses it (PROTOCOLS.md §1.12).
+// Purpose: AES-CBC with a zero IV and no library padding, as DC-09 §5.4 uses it (PROTOCOLS.md
+// §1.12).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// Purpose: Ademco Contact ID (SIA DC-05): DTMF messages and the ADM-CID block of DC-09 (PROTOCOLS.md §3).
+// Purpose: Ademco Contact ID (SIA DC-05): DTMF messages and the ADM-CID block of DC-09
+// (PROTOCOLS.md §3).
 #pragma once
 
 #include <optional>

@@ -17,8 +17,8 @@ struct sia_event {
     std::string code;     ///< two upper-case letters, e.g. "QA"
     std::string address;  ///< digits after the code (zone, user, ...), may be empty
     std::vector<std::pair<std::string, std::string>> modifiers;  ///< e.g. {"ri","1"},{"id","22"}
-    std::string text;     ///< ^...^ text attached to the event, if any
-    bool known = false;   ///< code is in the DC-03 code table
+    std::string text;    ///< ^...^ text attached to the event, if any
+    bool known = false;  ///< code is in the DC-03 code table
 };
 
 /// A decoded SIA-DCS data block `#acct|Nri1/QA015|Atext`.
