@@ -8,9 +8,7 @@
 
 namespace arc::protocol {
 
-namespace {
-
-int hex_value(char ch) noexcept {
+int hex_digit_value(char ch) noexcept {
     if (ch >= '0' && ch <= '9') {
         return ch - '0';
     }
@@ -23,9 +21,11 @@ int hex_value(char ch) noexcept {
     return -1;
 }
 
+namespace {
+
 bool all_hex(std::string_view text) noexcept {
     for (const char ch : text) {
-        if (hex_value(ch) < 0) {
+        if (hex_digit_value(ch) < 0) {
             return false;
         }
     }
@@ -132,8 +132,8 @@ expected<std::string> hex_decode(std::string_view hex) {
     std::string out;
     out.reserve(hex.size() / 2);
     for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int hi = hex_value(hex[i]);
-        const int lo = hex_value(hex[i + 1]);
+        const int hi = hex_digit_value(hex[i]);
+        const int lo = hex_digit_value(hex[i + 1]);
         if (hi < 0 || lo < 0) {
             return fail(error::decrypt_failed);
         }

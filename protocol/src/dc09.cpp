@@ -18,20 +18,7 @@ constexpr char cr = '\r';
 // Room reserved for a frame being assembled: a typical SIA-DCS event frame fits.
 constexpr std::size_t frame_reserve = 128;
 
-int hex_value(char ch) noexcept {
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    return -1;
-}
-
-bool is_hex(char ch) noexcept { return hex_value(ch) >= 0; }
+bool is_hex(char ch) noexcept { return hex_digit_value(ch) >= 0; }
 bool is_digit(char ch) noexcept { return ch >= '0' && ch <= '9'; }
 
 // Four hex digits (either case) as a number; nullopt otherwise.
@@ -41,7 +28,7 @@ std::optional<std::uint32_t> parse_hex4(std::string_view text) noexcept {
     }
     std::uint32_t value = 0;
     for (const char ch : text) {
-        const int v = hex_value(ch);
+        const int v = hex_digit_value(ch);
         if (v < 0) {
             return std::nullopt;
         }

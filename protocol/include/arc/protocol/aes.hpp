@@ -30,6 +30,9 @@ expected<std::string> aes_cbc_encrypt(const aes_key& key, std::string_view plain
 /// Hex text to bytes (either case); error::decrypt_failed on odd length or a non-hex digit.
 expected<std::string> hex_decode(std::string_view hex);
 
+/// Value of one hex digit of either case (0-15), or -1 for any other character.
+int hex_digit_value(char ch) noexcept;
+
 /// Bytes to upper-case hex text.
 std::string hex_encode(std::string_view bytes);
 
