@@ -450,6 +450,28 @@ expected<std::int64_t> parse_dc09_timestamp(std::string_view text) {
 // ---------------------------------------------------------------------------------------------
 // Replies (§1.13)
 
+std::string escape_frame(std::string_view bytes) {
+    std::string out;
+    out.reserve(bytes.size() + 8);
+    for (const char c : bytes) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\0') {
+            out += "\\0";
+        } else if (c == '\\') {
+            out += "\\\\";
+        } else if (u < 0x20 || u == 0x7f) {
+            out += fmt::format("\\x{:02X}", u);
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 std::string build_dc09_frame(std::string_view body) {
     return fmt::format("\n{:04X}{:04X}{}\r", crc16_arc(body), body.size(), body);
 }

@@ -669,3 +669,8 @@ TEST(dc09_reply_kind, names_match_vector_file) {
 
 }  // namespace
 }  // namespace arc::protocol
+
+TEST(escape_frame, shows_control_bytes_and_keeps_text) {
+    EXPECT_EQ(arc::protocol::escape_frame(std::string_view("\n12\"A\\\x01\x7f\xc3\xa0\r\0", 12)),
+              "\\n12\"A\\\\\\x01\\x7F\xc3\xa0\\r\\0");
+}

@@ -143,7 +143,7 @@ void record_reply(shared_state& st, reply_class kind, const std::string& frame,
             break;
     }
     if (st.opts.verbose) {
-        std::printf("reply %s (%.3f ms)\n", escape(reply).c_str(), ms);
+        std::printf("reply %s (%.3f ms)\n", protocol::escape_frame(reply).c_str(), ms);
     }
 }
 
@@ -270,7 +270,7 @@ private:
             first = false;
             ++st.rep.frames;
             if (st.opts.verbose) {
-                std::printf("send  %s\n", escape(frame).c_str());
+                std::printf("send  %s\n", protocol::escape_frame(frame).c_str());
             }
             const auto sent_at = clock::now();
             watchdog_.arm(sent_at);
@@ -410,7 +410,7 @@ private:
             first = false;
             ++st.rep.frames;
             if (st.opts.verbose) {
-                std::printf("send  %s\n", escape(frame).c_str());
+                std::printf("send  %s\n", protocol::escape_frame(frame).c_str());
             }
             const auto sent_at = clock::now();
             auto [wec, wn] = co_await socket_.async_send(net::buffer(frame), use_nothrow);
@@ -697,28 +697,6 @@ std::string to_text(const report& rep) {
     line("msgs/s", fmt::format("{:.0f}", rep.acked_per_s()));
     line("latency ms",
          fmt::format("p50 {:.3f}  p99 {:.3f}  max {:.3f}", rep.p50_ms, rep.p99_ms, rep.max_ms));
-    return out;
-}
-
-std::string escape(std::string_view bytes) {
-    std::string out;
-    out.reserve(bytes.size() + 8);
-    for (const char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\0') {
-            out += "\\0";
-        } else if (c == '\\') {
-            out += "\\\\";
-        } else if (u < 0x20 || u >= 0x7f) {
-            out += fmt::format("\\x{:02X}", u);
-        } else {
-            out += c;
-        }
-    }
     return out;
 }
 

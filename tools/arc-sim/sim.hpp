@@ -80,7 +80,4 @@ nlohmann::json to_json(const report& rep);
 /// The report as aligned "name value" lines.
 std::string to_text(const report& rep);
 
-/// Bytes with CR, LF, NUL and other control bytes shown as \r, \n, \0, \xHH.
-std::string escape(std::string_view bytes);
-
 }  // namespace arc::sim

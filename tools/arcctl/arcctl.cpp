@@ -209,28 +209,6 @@ int run_decode(const globals& g, const decode_args& a) {
 
 }  // namespace
 
-std::string escape(std::string_view bytes) {
-    std::string out;
-    out.reserve(bytes.size() + 8);
-    for (const char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\0') {
-            out += "\\0";
-        } else if (c == '\\') {
-            out += "\\\\";
-        } else if (u < 0x20 || u == 0x7f) {
-            out += fmt::format("\\x{:02X}", u);
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 std::optional<std::string> unescape(std::string_view text) {
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -357,7 +335,7 @@ std::vector<decoded_frame> decode_frames(std::string_view bytes, const decode_op
 std::string decode_to_text(const decoded_frame& frame) {
     const auto& r = frame.result;
     std::vector<std::pair<std::string, std::string>> rows;
-    rows.emplace_back("frame", escape(frame.raw));
+    rows.emplace_back("frame", arc::protocol::escape_frame(frame.raw));
     rows.emplace_back("bytes", std::to_string(frame.raw.size()));
     if (r.frame) {
         const auto& f = *r.frame;
@@ -373,10 +351,10 @@ std::string decode_to_text(const decoded_frame& frame) {
     }
     if (r.content) {
         const auto& c = *r.content;
-        rows.emplace_back("data", c.data.empty() ? "(empty)" : escape(c.data));
+        rows.emplace_back("data", c.data.empty() ? "(empty)" : arc::protocol::escape_frame(c.data));
         std::string x;
         for (const auto& block : c.xdata) {
-            x += (x.empty() ? "" : " ") + ("[" + escape(block) + "]");
+            x += (x.empty() ? "" : " ") + ("[" + arc::protocol::escape_frame(block) + "]");
         }
         rows.emplace_back("xdata", x.empty() ? "-" : x);
         std::string ts = c.timestamp ? *c.timestamp : "-";
@@ -426,8 +404,9 @@ std::string decode_to_text(const decoded_frame& frame) {
     rows.emplace_back("error", error_text(r.error));
     rows.emplace_back("accepted", yes_no(r.accepted));
     rows.emplace_back("reply", std::string(protocol::to_string(r.reply)));
-    rows.emplace_back("reply bytes",
-                      r.reply_bytes.empty() ? "(nothing sent)" : escape(r.reply_bytes));
+    rows.emplace_back("reply bytes", r.reply_bytes.empty()
+                                         ? "(nothing sent)"
+                                         : arc::protocol::escape_frame(r.reply_bytes));
     return lines(rows);
 }
 
@@ -533,7 +512,8 @@ std::string events_to_text(const json& events) {
         }
         rows.push_back({field(e, "received"), field(e, "transport"), field(e, "peer"), token,
                         field(e, "seq"), field(e, "reply_kind"), field(e, "error"),
-                        summarize_decoded(decoded), escape(e.value("raw", std::string()))});
+                        summarize_decoded(decoded),
+                        arc::protocol::escape_frame(e.value("raw", std::string()))});
     }
     if (rows.empty()) {
         return "no events\n";

@@ -15,10 +15,7 @@
 
 namespace arc::arcctl {
 
-/// Bytes with CR, LF, NUL, backslash and other control bytes shown as \r, \n, \0, \\, \xHH.
-std::string escape(std::string_view bytes);
-
-/// The reverse of escape (also \t); nullopt on a dangling or unknown escape.
+/// The reverse of arc::protocol::escape_frame (also \t); nullopt on a dangling or unknown escape.
 std::optional<std::string> unescape(std::string_view text);
 
 /// Unix seconds for "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (UTC); nullopt when malformed.

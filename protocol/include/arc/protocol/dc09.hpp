@@ -94,6 +94,10 @@ std::string format_dc09_timestamp(std::int64_t unix_seconds);
 /// Unix seconds (UTC) from "HH:MM:SS,MM-DD-YYYY"; error::bad_timestamp if malformed.
 expected<std::int64_t> parse_dc09_timestamp(std::string_view text);
 
+/// A frame made readable for people: LF, CR, NUL and backslash as \n \r \0 \\, other control
+/// bytes and DEL as \xHH; bytes from 0x80 are kept (UTF-8 text in SIA ^...^ blocks).
+std::string escape_frame(std::string_view bytes);
+
 /// Wraps a body (from the opening '"' to the last byte before CR) as LF CRC LLLL body CR.
 std::string build_dc09_frame(std::string_view body);
 
