@@ -24,11 +24,14 @@ change make_change(change_kind kind, const alarm& a, time_point at, std::string_
     return c;
 }
 
-change device_change(change_kind kind, time_point at, std::uint64_t event_id, std::string detail) {
+// A change about a device rather than an alarm: alarm.id stays 0, alarm.account names it.
+change device_change(change_kind kind, time_point at, std::uint64_t event_id,
+                     std::string_view account, std::string detail = {}) {
     change c;
     c.kind = kind;
     c.at = at;
     c.event_id = event_id;
+    c.alarm.account = std::string(account);
     c.actor = std::string(system_actor);
     c.detail = std::move(detail);
     return c;
@@ -646,8 +649,8 @@ void engine::touch_device(device_entry& entry, time_point now, std::uint64_t eve
 void engine::end_test_mode(device_entry& entry, time_point now, changes& out) {
     entry.state.mode = device_mode::active;
     entry.state.test_until.reset();
-    out.push_back(device_change(change_kind::mode_changed, now, 0,
-                                fmt::format("{}: test mode ended", entry.state.account)));
+    out.push_back(
+        device_change(change_kind::mode_changed, now, 0, entry.state.account, "test mode ended"));
     // Silence during the test is not counted against the device.
     if (!entry.deadline || *entry.deadline <= now) {
         arm_supervision(entry, now, now);
@@ -717,9 +720,8 @@ changes engine::set_device(device_state device, time_point now) {
                              device_timer_kind::test_end});
     }
     if (mode_changed) {
-        out.push_back(
-            device_change(change_kind::mode_changed, now, 0,
-                          fmt::format("{}: {}", entry.state.account, to_string(entry.state.mode))));
+        out.push_back(device_change(change_kind::mode_changed, now, 0, entry.state.account,
+                                    fmt::format("mode {}", to_string(entry.state.mode))));
     }
     if (entry.state.mode == device_mode::active && entry.deadline && *entry.deadline <= now) {
         arm_supervision(entry, now, now);
@@ -750,8 +752,9 @@ std::optional<time_point> engine::supervision_deadline(std::string_view account)
 // ---- recovery ----
 
 engine engine::rebuild(engine_config config, std::vector<alarm> open_alarms,
-                       std::vector<device_state> devices, time_point now) {
+                       std::vector<device_state> devices, time_point now, alarm_id max_id) {
     engine e(std::move(config));
+    e.next_id_ = max_id + 1;
     for (alarm& a : open_alarms) {
         e.next_id_ = std::max(e.next_id_, a.id + 1);
         const alarm_id id = a.id;

@@ -164,7 +164,9 @@ struct change {
     change_kind kind = change_kind::opened;
     time_point at;
     std::uint64_t event_id = 0;  ///< the event that caused it, 0 for timers and operators
-    alarm_header alarm;          ///< state after the change (id 0 when no alarm is involved)
+    /// State after the change. Id 0 when no alarm is involved (test_event, ignored, logged,
+    /// retransmitted, mode_changed): then only `account` is set, naming the device.
+    alarm_header alarm;
     std::optional<transition_record> transition;  ///< transitioned / closed
     std::string actor;                            ///< operator or "system"
     std::string detail;                           ///< note text, outcome, test-mode end, ...

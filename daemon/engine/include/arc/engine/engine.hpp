@@ -34,8 +34,10 @@ public:
     /// timelines, storm membership) and the devices with their last-seen times. Escalation timers
     /// resume from each alarm's age; supervision deadlines that passed while arcd was down
     /// restart with a fresh grace from `now`, so a restart raises no wave of "silent" alarms.
+    /// New alarms get ids above `max_id` (the highest id ever assigned, closed alarms included)
+    /// and above every open alarm's.
     static engine rebuild(engine_config config, std::vector<alarm> open_alarms,
-                          std::vector<device_state> devices, time_point now);
+                          std::vector<device_state> devices, time_point now, alarm_id max_id = 0);
 
     /// Feeds one event (after it was stored): opens, merges, restores or only logs, and counts
     /// the device as seen. A DC-09 retransmission changes nothing but is reported as such.
