@@ -231,5 +231,27 @@ TEST_F(RecoveryTest, RebuiltTimersResumeFromAge) {
               id);
 }
 
+TEST_F(RecoveryTest, NewIdsContinueAfterClosedAlarms) {
+    // Alarms 1..5 were opened and closed before the restart: none is open, yet a new alarm must
+    // not reuse their ids (their rows and timelines are in storage).
+    engine rebuilt = engine::rebuild(config(), {}, {}, now_, 5);
+    const changes out =
+        rebuilt.ingest(make_event("b1", alarm_class::critical, event_kind::fall, now_), now_);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.front().alarm.id, 6U);
+}
+
+TEST_F(SupervisionTest, RemovedDeviceIsNoLongerSupervised) {
+    engine_.set_device(home_unit("1001", 1h), now_);
+    engine_.ingest(heartbeat("1001", now_), now_);
+    ASSERT_TRUE(engine_.supervision_deadline("1001"));
+    EXPECT_TRUE(engine_.remove_device("1001"));
+    EXPECT_FALSE(engine_.remove_device("1001"));
+    EXPECT_EQ(engine_.device("1001"), nullptr);
+    EXPECT_TRUE(wait(48h).empty());
+    EXPECT_TRUE(engine_.queue().empty());
+    EXPECT_EQ(engine_.next_deadline(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace arc::engine::testing

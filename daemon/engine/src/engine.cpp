@@ -751,6 +751,16 @@ std::optional<time_point> engine::supervision_deadline(std::string_view account)
 
 // ---- recovery ----
 
+bool engine::remove_device(std::string_view account) {
+    const auto it = devices_.find(account);
+    if (it == devices_.end()) {
+        return false;
+    }
+    devices_.erase(it);  // its timers in the heap are dropped when they surface
+    settle();
+    return true;
+}
+
 engine engine::rebuild(engine_config config, std::vector<alarm> open_alarms,
                        std::vector<device_state> devices, time_point now, alarm_id max_id) {
     engine e(std::move(config));

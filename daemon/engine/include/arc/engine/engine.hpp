@@ -82,6 +82,10 @@ public:
     /// Supervision restarts only for a new device or a changed interval.
     changes set_device(device_state device, time_point now);
 
+    /// Forgets a device (removed from the registry): no more supervision or test-mode timers.
+    /// Its open alarms stay until an operator closes them. False if it was not known.
+    bool remove_device(std::string_view account);
+
     /// The open alarms in queue order: class, then escalation level (higher first), then age
     /// (older first). Storm members are not listed: their storm alarm is.
     std::vector<alarm_id> queue() const;
