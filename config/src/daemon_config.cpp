@@ -1,7 +1,9 @@
 #include "arc/config/daemon_config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <map>
@@ -58,8 +60,12 @@ public:
 
     [[noreturn]] void fail(std::string_view key, const toml::source_region& where,
                            const std::string& message) const {
-        if (const auto it = overrides_.find(key); it != overrides_.end()) {
-            throw config_error("--set", it->second, std::string(key), message);
+        // "engine.supervision_interval_s.pendant" came from --set when it or its table did.
+        for (std::string_view from = key; from.find('.') != std::string_view::npos;
+             from = from.substr(0, from.rfind('.'))) {
+            if (const auto it = overrides_.find(from); it != overrides_.end()) {
+                throw config_error("--set", it->second, std::string(key), message);
+            }
         }
         throw config_error(file_, static_cast<int>(where.begin.line), std::string(key), message);
     }
@@ -110,6 +116,80 @@ public:
 
     std::size_t size(std::string_view key, const toml::node& node, std::int64_t max) const {
         return static_cast<std::size_t>(integer(key, node, 1, max));
+    }
+
+    std::chrono::seconds seconds(std::string_view key, const toml::node& node, std::int64_t min,
+                                 std::int64_t max) const {
+        return std::chrono::seconds(integer(key, node, min, max));
+    }
+
+    const toml::array& array(std::string_view key, const toml::node& node,
+                             std::string_view expected) const {
+        const auto* value = node.as_array();
+        if (value == nullptr) {
+            wrong_type(key, node, expected);
+        }
+        return *value;
+    }
+
+    const toml::table& table(std::string_view key, const toml::node& node,
+                             std::string_view expected) const {
+        const auto* value = node.as_table();
+        if (value == nullptr) {
+            wrong_type(key, node, expected);
+        }
+        return *value;
+    }
+
+    // Escalation ages: 1 to 8 strictly ascending positive seconds; errors name the element's line.
+    std::vector<std::chrono::seconds> escalation(std::string_view key,
+                                                 const toml::node& node) const {
+        constexpr std::size_t max_levels = 8;
+        constexpr std::int64_t week = std::int64_t{7} * 86400;
+        const toml::array& list = array(key, node, "an array of ages in seconds, as [60, 180]");
+        if (list.empty() || list.size() > max_levels) {
+            fail(key, node.source(),
+                 fmt::format("{} ages; expected 1 to {}", list.size(), max_levels));
+        }
+        std::vector<std::chrono::seconds> out;
+        for (const toml::node& element : list) {
+            const std::chrono::seconds age = seconds(key, element, 1, week);
+            if (!out.empty() && age <= out.back()) {
+                fail(key, element.source(),
+                     fmt::format("ages must be ascending ({} after {})", age.count(),
+                                 out.back().count()));
+            }
+            out.push_back(age);
+        }
+        return out;
+    }
+
+    std::vector<std::filesystem::path> paths(std::string_view key, const toml::node& node) const {
+        std::vector<std::filesystem::path> out;
+        for (const toml::node& element : array(key, node, "an array of file paths")) {
+            out.emplace_back(non_empty_string(key, element));
+        }
+        return out;
+    }
+
+    // Device type -> expected reporting interval; the table replaces the default list.
+    std::map<std::string, std::chrono::seconds, std::less<>> intervals(
+        std::string_view key, const toml::node& node) const {
+        constexpr std::int64_t month = std::int64_t{31} * 86400;
+        std::map<std::string, std::chrono::seconds, std::less<>> out;
+        for (const auto& [type_key, value] : table(key, node, "a table of device type = seconds")) {
+            const std::string_view type = type_key.str();
+            const std::string entry = fmt::format("{}.{}", key, type);
+            const bool valid = !type.empty() && std::all_of(type.begin(), type.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+            });
+            if (!valid) {
+                fail(entry, type_key.source(),
+                     fmt::format("'{}' is not a device type name (a-z, 0-9, _)", type));
+            }
+            out.emplace(type, seconds(entry, value, 60, month));
+        }
+        return out;
     }
 
     endpoint listener(std::string_view key, const toml::node& node) const {
@@ -214,6 +294,59 @@ constexpr key_spec known_keys[] = {
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.dc09.window_future_s = r.integer(k, n, 0, 86400);
      }},
+    {"engine", "escalation_critical_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.escalation_critical = r.escalation(k, n);
+     }},
+    {"engine", "escalation_urgent_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.escalation_urgent = r.escalation(k, n);
+     }},
+    {"engine", "escalation_technical_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.escalation_technical = r.escalation(k, n);
+     }},
+    {"engine", "retransmission_window_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.retransmission_window = r.seconds(k, n, 1, 86400);
+     }},
+    {"engine", "storm_threshold",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         // One alarm is not a storm.
+         c.engine.storm_threshold = static_cast<std::size_t>(r.integer(k, n, 2, 1000000));
+     }},
+    {"engine", "storm_window_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.storm_window = r.seconds(k, n, 1, 86400);
+     }},
+    {"engine", "supervision_grace_percent",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.supervision_grace_percent = static_cast<int>(r.integer(k, n, 0, 1000));
+     }},
+    {"engine", "supervision_grace_fixed_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.supervision_grace_fixed = r.seconds(k, n, 0, 86400);
+     }},
+    {"engine", "retired_devices",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         const std::string policy = r.string(k, n);
+         if (policy != "record" && policy != "queue") {
+             r.fail(k, n.source(), fmt::format("unknown policy '{}' (record, queue)", policy));
+         }
+         c.engine.retired_queue = policy == "queue";
+     }},
+    {"engine", "event_codes",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.event_codes = r.non_empty_string(k, n);
+     }},
+    {"engine", "event_code_overrides",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.event_code_overrides = r.paths(k, n);
+     }},
+    {"engine", "supervision_interval_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.supervision_interval = r.intervals(k, n);
+     }},
     {"log", "level",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          std::string level = r.string(k, n);
@@ -229,6 +362,33 @@ constexpr key_spec known_keys[] = {
          c.log_file = r.string(k, n);
      }},
 };
+
+// Keys whose value is a table of free names: `--set section.key.name=value` sets one entry.
+struct table_key {
+    std::string_view section;
+    std::string_view name;
+    toml::table (*defaults)();  ///< the entries in effect when the file has no such table
+};
+
+const std::array<table_key, 1> table_keys{{
+    {"engine", "supervision_interval_s",
+     [] {
+         toml::table out;
+         for (const auto& [type, interval] : engine_settings{}.supervision_interval) {
+             out.insert(type, static_cast<std::int64_t>(interval.count()));
+         }
+         return out;
+     }},
+}};
+
+const table_key* find_table_key(std::string_view section, std::string_view name) {
+    for (const table_key& spec : table_keys) {
+        if (spec.section == section && spec.name == name) {
+            return &spec;
+        }
+    }
+    return nullptr;
+}
 
 bool known_section(std::string_view section) {
     return std::any_of(std::begin(known_keys), std::end(known_keys),
@@ -328,6 +488,19 @@ toml::table parse_override_value(std::string_view value) {
     return bare;
 }
 
+// parent[name] as a table, inserted as `initial` when absent (for a --set into it).
+toml::table& child_table(toml::table& parent, std::string_view name, toml::table initial,
+                         int position, const std::string& key, std::string_view what) {
+    if (auto* table = parent[name].as_table()) {
+        return *table;
+    }
+    if (parent.contains(name)) {
+        throw config_error("--set", position, key,
+                           fmt::format("{} is not a table in the file", what));
+    }
+    return *parent.insert(name, std::move(initial)).first->second.as_table();
+}
+
 void apply_overrides(toml::table& root, const std::vector<std::string>& overrides,
                      override_map& origin) {
     int position = 0;
@@ -344,22 +517,35 @@ void apply_overrides(toml::table& root, const std::vector<std::string>& override
                                fmt::format("expected section.key ({})", sections()));
         }
         const std::string section = key.substr(0, dot);
-        const std::string name = key.substr(dot + 1);
+        std::string name = key.substr(dot + 1);
         if (!known_section(section)) {
             throw config_error("--set", position, key,
                                fmt::format("unknown section '{}' ({})", section, sections()));
         }
+        // "engine.supervision_interval_s.pendant": one entry of a table key.
+        std::string entry;
+        if (const auto sub = name.find('.');
+            sub != std::string::npos && find_table_key(section, name.substr(0, sub)) != nullptr) {
+            entry = name.substr(sub + 1);
+            name.resize(sub);
+            if (entry.empty()) {
+                throw config_error("--set", position, key,
+                                   fmt::format("expected {}.{}.NAME=value", section, name));
+            }
+        }
         if (find_key(section, name) == nullptr) {
-            throw config_error("--set", position, key, unknown_key_message(section, name));
+            // "engine.supervisoin_interval_s.pendant": suggest from the part before the dot.
+            throw config_error("--set", position, key,
+                               unknown_key_message(section, name.substr(0, name.find('.'))));
         }
         toml::table value = parse_override_value(std::string_view(text).substr(eq + 1));
-        auto* table = root[section].as_table();
-        if (table == nullptr) {
-            if (root.contains(section)) {
-                throw config_error("--set", position, key,
-                                   fmt::format("[{}] is not a table in the file", section));
-            }
-            table = root.insert(section, toml::table{}).first->second.as_table();
+        toml::table* table =
+            &child_table(root, section, toml::table{}, position, key, fmt::format("[{}]", section));
+        if (!entry.empty()) {
+            // Absent means the defaults, so one entry adds to (or changes) those.
+            table = &child_table(*table, name, find_table_key(section, name)->defaults(), position,
+                                 key, fmt::format("{}.{}", section, name));
+            name = entry;
         }
         table->insert_or_assign(name, std::move(*value.get("v")));
         origin[key] = position;

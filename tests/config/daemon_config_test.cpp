@@ -1,7 +1,11 @@
 #include "arc/config/daemon_config.hpp"
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -85,7 +89,21 @@ TEST_F(ConfigTest, ShippedConfigHasEveryKey) {
                             "window_past_s",
                             "window_future_s",
                             "level",
-                            "file"}) {
+                            "file",
+                            "escalation_critical_s",
+                            "escalation_urgent_s",
+                            "escalation_technical_s",
+                            "retransmission_window_s",
+                            "storm_threshold",
+                            "storm_window_s",
+                            "supervision_grace_percent",
+                            "supervision_grace_fixed_s",
+                            "retired_devices",
+                            "event_codes",
+                            "event_code_overrides",
+                            "home_unit",
+                            "gps_mobile",
+                            "gateway"}) {
         EXPECT_NE(text.find("\n" + std::string(key) + " = "), std::string::npos) << key;
     }
 }
@@ -192,7 +210,64 @@ INSTANTIATE_TEST_SUITE_P(
         error_case{"empty_path", "[storage]\npath = \"\"\n", 2, "storage.path",
                    "must not be empty"},
         error_case{"log_level", "[log]\nlevel = \"verbose\"\n", 2, "log.level",
-                   "unknown log level"}),
+                   "unknown log level"},
+        error_case{"escalation_descending", "[engine]\nescalation_critical_s = [180, 60]\n", 2,
+                   "engine.escalation_critical_s", "ages must be ascending (60 after 180)"},
+        error_case{"escalation_equal", "[engine]\nescalation_urgent_s = [180, 180]\n", 2,
+                   "engine.escalation_urgent_s", "ascending"},
+        error_case{"escalation_element_line",
+                   "[engine]\nescalation_technical_s = [\n  3600,\n  14400,\n  7200,\n]\n", 5,
+                   "engine.escalation_technical_s", "ages must be ascending"},
+        error_case{"escalation_negative", "[engine]\nescalation_critical_s = [-60, 180]\n", 2,
+                   "engine.escalation_critical_s", "-60 is out of range"},
+        error_case{"escalation_zero", "[engine]\nescalation_critical_s = [0]\n", 2,
+                   "engine.escalation_critical_s", "out of range"},
+        error_case{"escalation_empty", "[engine]\nescalation_critical_s = []\n", 2,
+                   "engine.escalation_critical_s", "0 ages; expected 1 to 8"},
+        error_case{"escalation_too_many",
+                   "[engine]\nescalation_urgent_s = [1, 2, 3, 4, 5, 6, 7, 8, 9]\n", 2,
+                   "engine.escalation_urgent_s", "9 ages; expected 1 to 8"},
+        error_case{"escalation_not_array", "[engine]\nescalation_critical_s = 60\n", 2,
+                   "engine.escalation_critical_s", "expected an array of ages in seconds"},
+        error_case{"escalation_element_type", "[engine]\nescalation_critical_s = [60, \"3m\"]\n", 2,
+                   "engine.escalation_critical_s", "expected an integer, got a string"},
+        error_case{"negative_window_s", "[engine]\nretransmission_window_s = -300\n", 2,
+                   "engine.retransmission_window_s", "out of range"},
+        error_case{"storm_threshold_one", "[engine]\n\nstorm_threshold = 1\n", 3,
+                   "engine.storm_threshold", "1 is out of range (2 to"},
+        error_case{"storm_threshold_type", "[engine]\nstorm_threshold = \"20\"\n", 2,
+                   "engine.storm_threshold", "expected an integer, got a string"},
+        error_case{"storm_window_float", "[engine]\nstorm_window_s = 60.0\n", 2,
+                   "engine.storm_window_s", "expected an integer, got a floating-point number"},
+        error_case{"grace_percent", "[engine]\nsupervision_grace_percent = 1001\n", 2,
+                   "engine.supervision_grace_percent", "out of range (0 to 1000)"},
+        error_case{"grace_fixed_negative", "[engine]\nsupervision_grace_fixed_s = -1\n", 2,
+                   "engine.supervision_grace_fixed_s", "out of range"},
+        error_case{"engine_unknown_key", "[engine]\nstorm_treshold = 5\n", 2,
+                   "engine.storm_treshold", "unknown key (did you mean engine.storm_threshold?)"},
+        error_case{"retired_devices", "[engine]\nretired_devices = \"drop\"\n", 2,
+                   "engine.retired_devices", "unknown policy 'drop' (record, queue)"},
+        error_case{"retired_devices_type", "[engine]\nretired_devices = true\n", 2,
+                   "engine.retired_devices", "expected a string, got a boolean"},
+        error_case{"event_codes_empty", "[engine]\nevent_codes = \"\"\n", 2, "engine.event_codes",
+                   "must not be empty"},
+        error_case{"event_code_overrides_type", "[engine]\nevent_code_overrides = \"site.toml\"\n",
+                   2, "engine.event_code_overrides", "expected an array of file paths"},
+        error_case{"event_code_overrides_element", "[engine]\nevent_code_overrides = [\"a\", 3]\n",
+                   2, "engine.event_code_overrides", "expected a string, got an integer"},
+        error_case{"supervision_not_table", "[engine]\nsupervision_interval_s = 3600\n", 2,
+                   "engine.supervision_interval_s", "expected a table of device type = seconds"},
+        error_case{"supervision_short",
+                   "[engine]\n[engine.supervision_interval_s]\nhome_unit = 86400\npendant = 59\n",
+                   4, "engine.supervision_interval_s.pendant", "59 is out of range (60 to"},
+        error_case{"supervision_type_name",
+                   "[engine.supervision_interval_s]\n\"Home-Unit\" = 86400\n", 2,
+                   "engine.supervision_interval_s.Home-Unit", "not a device type name"},
+        error_case{"supervision_empty_name", "[engine.supervision_interval_s]\n\"\" = 86400\n", 2,
+                   "engine.supervision_interval_s.", "not a device type name"},
+        error_case{"supervision_value_type", "[engine.supervision_interval_s]\ngateway = \"1h\"\n",
+                   2, "engine.supervision_interval_s.gateway",
+                   "expected an integer, got a string"}),
     [](const ::testing::TestParamInfo<error_case>& param_info) {
         return std::string(param_info.param.name);
     });
@@ -263,6 +338,230 @@ TEST_F(ConfigTest, FileErrorStillNamesFileWhenOtherKeysOverridden) {
     const config_error e = error_of(path, {"limits.max_api_clients=5"});
     EXPECT_EQ(e.file(), path.string());
     EXPECT_EQ(e.line(), 2);
+}
+
+TEST_F(ConfigTest, EngineDefaultsWhenSectionAbsent) {
+    using std::chrono::seconds;
+    const engine_settings e = load_daemon_config(write("[log]\nlevel = \"info\"\n")).engine;
+    EXPECT_EQ(e, engine_settings{});
+    EXPECT_EQ(e.escalation_critical, (std::vector{seconds(60), seconds(180)}));
+    EXPECT_EQ(e.escalation_urgent, (std::vector{seconds(180), seconds(600)}));
+    EXPECT_EQ(e.escalation_technical, (std::vector{seconds(3600), seconds(14400)}));
+    EXPECT_EQ(e.retransmission_window, seconds(300));
+    EXPECT_EQ(e.storm_threshold, 20U);
+    EXPECT_EQ(e.storm_window, seconds(60));
+    EXPECT_EQ(e.supervision_grace_percent, 10);
+    EXPECT_EQ(e.supervision_grace_fixed, seconds(120));
+    const std::map<std::string, seconds, std::less<>> intervals{
+        {"home_unit", seconds(86400)}, {"gps_mobile", seconds(86400)}, {"gateway", seconds(3600)}};
+    EXPECT_EQ(e.supervision_interval, intervals);
+    EXPECT_FALSE(e.retired_queue);
+    EXPECT_EQ(e.event_codes, "config/event-codes.toml");
+    EXPECT_TRUE(e.event_code_overrides.empty());
+}
+
+TEST_F(ConfigTest, EmptyEngineSectionGivesDefaults) {
+    EXPECT_EQ(load_daemon_config(write("[engine]\n")).engine, engine_settings{});
+}
+
+TEST_F(ConfigTest, ShippedEngineSectionEqualsDefaults) {
+    EXPECT_EQ(load_daemon_config(shipped).engine, engine_settings{});
+}
+
+TEST_F(ConfigTest, ShippedEventCodesPathExists) {
+    // Relative to the working directory, which is the repository root when arcd runs as shipped.
+    const engine_settings e = load_daemon_config(shipped).engine;
+    EXPECT_TRUE(
+        std::filesystem::is_regular_file(std::filesystem::path(ARC_SOURCE_DIR) / e.event_codes))
+        << e.event_codes;
+}
+
+TEST_F(ConfigTest, EngineReadsEveryKey) {
+    using std::chrono::seconds;
+    const engine_settings e = load_daemon_config(write(R"(
+[engine]
+escalation_critical_s = [30, 90, 300]
+escalation_urgent_s = [120]
+escalation_technical_s = [
+    1800,
+    7200,
+]
+retransmission_window_s = 120
+storm_threshold = 5
+storm_window_s = 300
+supervision_grace_percent = 0
+supervision_grace_fixed_s = 0
+retired_devices = "queue"
+event_codes = "/etc/arc/event-codes.toml"
+event_code_overrides = ["site.toml", "vendor/acme.toml"]
+
+[engine.supervision_interval_s]
+pendant = 3600
+home_unit = 604800
+)"))
+                                  .engine;
+    EXPECT_EQ(e.escalation_critical, (std::vector{seconds(30), seconds(90), seconds(300)}));
+    EXPECT_EQ(e.escalation_urgent, (std::vector{seconds(120)}));
+    EXPECT_EQ(e.escalation_technical, (std::vector{seconds(1800), seconds(7200)}));
+    EXPECT_EQ(e.retransmission_window, seconds(120));
+    EXPECT_EQ(e.storm_threshold, 5U);
+    EXPECT_EQ(e.storm_window, seconds(300));
+    EXPECT_EQ(e.supervision_grace_percent, 0);
+    EXPECT_EQ(e.supervision_grace_fixed, seconds(0));
+    EXPECT_TRUE(e.retired_queue);
+    EXPECT_EQ(e.event_codes, "/etc/arc/event-codes.toml");
+    EXPECT_EQ(e.event_code_overrides,
+              (std::vector<std::filesystem::path>{"site.toml", "vendor/acme.toml"}));
+    // The file's table replaces the built-in list: gateway and gps_mobile are not supervised.
+    const std::map<std::string, seconds, std::less<>> intervals{{"pendant", seconds(3600)},
+                                                                {"home_unit", seconds(604800)}};
+    EXPECT_EQ(e.supervision_interval, intervals);
+}
+
+TEST_F(ConfigTest, EngineDottedKeysInFile) {
+    const engine_settings e =
+        load_daemon_config(write("[engine]\nsupervision_interval_s.gateway = 600\n")).engine;
+    EXPECT_EQ(e.supervision_interval, (std::map<std::string, std::chrono::seconds, std::less<>>{
+                                          {"gateway", std::chrono::seconds(600)}}));
+}
+
+TEST_F(ConfigTest, EngineOverridesEveryKey) {
+    using std::chrono::seconds;
+    for (const auto& base : {shipped, write("")}) {
+        const engine_settings e =
+            load_daemon_config(
+                base, {"engine.escalation_critical_s=[30,90]", "engine.escalation_urgent_s=[ 100 ]",
+                       "engine.escalation_technical_s=[600, 1200, 2400]",
+                       "engine.retransmission_window_s=60", "engine.storm_threshold=5",
+                       "engine.storm_window_s=30", "engine.supervision_grace_percent=50",
+                       "engine.supervision_grace_fixed_s=0", "engine.retired_devices=queue",
+                       "engine.event_codes=/etc/arc/codes.toml",
+                       R"(engine.event_code_overrides=["a.toml", "b.toml"])",
+                       "engine.supervision_interval_s.pendant=3600",
+                       "engine.supervision_interval_s.gateway=600"})
+                .engine;
+        EXPECT_EQ(e.escalation_critical, (std::vector{seconds(30), seconds(90)})) << base;
+        EXPECT_EQ(e.escalation_urgent, (std::vector{seconds(100)}));
+        EXPECT_EQ(e.escalation_technical,
+                  (std::vector{seconds(600), seconds(1200), seconds(2400)}));
+        EXPECT_EQ(e.retransmission_window, seconds(60));
+        EXPECT_EQ(e.storm_threshold, 5U);
+        EXPECT_EQ(e.storm_window, seconds(30));
+        EXPECT_EQ(e.supervision_grace_percent, 50);
+        EXPECT_EQ(e.supervision_grace_fixed, seconds(0));
+        EXPECT_TRUE(e.retired_queue);
+        EXPECT_EQ(e.event_codes, "/etc/arc/codes.toml");
+        EXPECT_EQ(e.event_code_overrides, (std::vector<std::filesystem::path>{"a.toml", "b.toml"}));
+        // One entry adds to (or changes) the list in effect, the defaults when the file has none.
+        const std::map<std::string, seconds, std::less<>> intervals{{"home_unit", seconds(86400)},
+                                                                    {"gps_mobile", seconds(86400)},
+                                                                    {"gateway", seconds(600)},
+                                                                    {"pendant", seconds(3600)}};
+        EXPECT_EQ(e.supervision_interval, intervals) << base;
+    }
+}
+
+TEST_F(ConfigTest, EngineOverrideEntryKeepsFileTable) {
+    const engine_settings e =
+        load_daemon_config(write("[engine.supervision_interval_s]\npendant = 7200\n"),
+                           {"engine.supervision_interval_s.gateway=3600"})
+            .engine;
+    EXPECT_EQ(e.supervision_interval, (std::map<std::string, std::chrono::seconds, std::less<>>{
+                                          {"gateway", std::chrono::seconds(3600)},
+                                          {"pendant", std::chrono::seconds(7200)}}));
+}
+
+TEST_F(ConfigTest, EngineOverrideReplacesWholeTable) {
+    const engine_settings e =
+        load_daemon_config(shipped, {"engine.supervision_interval_s={gateway=600}"}).engine;
+    EXPECT_EQ(e.supervision_interval, (std::map<std::string, std::chrono::seconds, std::less<>>{
+                                          {"gateway", std::chrono::seconds(600)}}));
+    EXPECT_TRUE(load_daemon_config(shipped, {"engine.supervision_interval_s={}"})
+                    .engine.supervision_interval.empty());
+}
+
+TEST_F(ConfigTest, EngineOverrideErrorsNameSetAndPosition) {
+    struct override_case {
+        std::vector<std::string> overrides;
+        int line;
+        const char* key;
+        const char* says;
+    };
+    const override_case cases[] = {
+        {{"log.level=info", "engine.storm_threshold=1"},
+         2,
+         "engine.storm_threshold",
+         "out of range"},
+        {{"engine.escalation_critical_s=[90,30]"},
+         1,
+         "engine.escalation_critical_s",
+         "ages must be ascending (30 after 90)"},
+        {{"engine.escalation_critical_s=60"},
+         1,
+         "engine.escalation_critical_s",
+         "expected an array"},
+        {{"engine.retransmission_window_s=-5"},
+         1,
+         "engine.retransmission_window_s",
+         "out of range"},
+        {{"engine.storm_treshold=5"},
+         1,
+         "engine.storm_treshold",
+         "did you mean engine.storm_threshold?"},
+        {{"engine.retired_devices=drop"}, 1, "engine.retired_devices", "unknown policy 'drop'"},
+        {{"log.level=info", "engine.supervision_interval_s.pendant=10"},
+         2,
+         "engine.supervision_interval_s.pendant",
+         "out of range"},
+        {{"engine.supervision_interval_s.Pendant=3600"},
+         1,
+         "engine.supervision_interval_s.Pendant",
+         "not a device type name"},
+        {{"engine.supervision_interval_s.a.b=3600"},
+         1,
+         "engine.supervision_interval_s.a.b",
+         "not a device type name"},
+        {{"engine.supervision_interval_s={pendant=10}"},
+         1,
+         "engine.supervision_interval_s.pendant",
+         "out of range"},
+        {{"engine.supervision_interval_s.=3600"},
+         1,
+         "engine.supervision_interval_s.",
+         "expected engine.supervision_interval_s.NAME=value"},
+        {{"engine.storm_threshold.x=3"}, 1, "engine.storm_threshold.x", "unknown key"},
+        {{"engine.supervisoin_interval_s.pendant=3600"},
+         1,
+         "engine.supervisoin_interval_s.pendant",
+         "unknown key (did you mean engine.supervision_interval_s?)"},
+        {{"engine.supervision_interval_s=3600"},
+         1,
+         "engine.supervision_interval_s",
+         "expected a table"},
+    };
+    for (const auto& c : cases) {
+        const config_error e = error_of(shipped, c.overrides);
+        EXPECT_EQ(e.file(), "--set") << e.what();
+        EXPECT_EQ(e.line(), c.line) << e.what();
+        EXPECT_EQ(e.key(), c.key) << e.what();
+        EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(ConfigTest, EngineOverrideOfEntryWhenFileValueIsNotATable) {
+    const config_error e = error_of(write("[engine]\nsupervision_interval_s = 5\n"),
+                                    {"engine.supervision_interval_s.pendant=3600"});
+    EXPECT_EQ(e.file(), "--set") << e.what();
+    EXPECT_NE(std::string(e.what()).find("is not a table in the file"), std::string::npos)
+        << e.what();
+}
+
+TEST_F(ConfigTest, EngineFileErrorNamesFileWhenAnotherEntryOverridden) {
+    const auto path = write("[engine.supervision_interval_s]\n\npendant = 1\n");
+    const config_error e = error_of(path, {"engine.supervision_interval_s.gateway=3600"});
+    EXPECT_EQ(e.file(), path.string()) << e.what();
+    EXPECT_EQ(e.line(), 3) << e.what();
+    EXPECT_EQ(e.key(), "engine.supervision_interval_s.pendant");
 }
 
 TEST(ParseEndpoint, Ipv4) {

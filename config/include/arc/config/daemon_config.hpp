@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -43,6 +45,42 @@ struct dc09_policy_config {
     std::int64_t window_future_s = 20;
 };
 
+/// The alarm engine's tunables as configured ([engine]); defaults equal
+/// arc::engine::engine_config's. A plain mirror: arc_config does not depend on the engine, the
+/// daemon maps this onto it.
+struct engine_settings {
+    /// Ages at which an untaken alarm of each class reaches level 1, 2, ... (ascending, positive,
+    /// 1 to 8 entries). log_only alarms never exist, so they have no list.
+    std::vector<std::chrono::seconds> escalation_critical{std::chrono::seconds(60),
+                                                          std::chrono::seconds(180)};
+    std::vector<std::chrono::seconds> escalation_urgent{std::chrono::seconds(180),
+                                                        std::chrono::seconds(600)};
+    std::vector<std::chrono::seconds> escalation_technical{std::chrono::seconds(3600),
+                                                           std::chrono::seconds(14400)};
+    /// A DC-09 frame with the same account, sequence and data within this is a retransmission.
+    std::chrono::seconds retransmission_window{300};
+    /// Technical alarms of one kind: this many (>= 2) within storm_window become one storm alarm.
+    std::size_t storm_threshold = 20;
+    std::chrono::seconds storm_window{60};
+    /// Supervision grace = interval + interval * percent / 100 + fixed.
+    int supervision_grace_percent = 10;
+    std::chrono::seconds supervision_grace_fixed{120};
+    /// Expected reporting interval per device type; a type not listed is not supervised.
+    std::map<std::string, std::chrono::seconds, std::less<>> supervision_interval{
+        {"home_unit", std::chrono::seconds(86400)},
+        {"gps_mobile", std::chrono::seconds(86400)},
+        {"gateway", std::chrono::seconds(3600)},
+    };
+    /// Events of a retired device: queued as for an active one (true) or only recorded (false).
+    bool retired_queue = false;
+    /// The shipped event-code map and override files applied in order (load_event_codes);
+    /// relative to the working directory.
+    std::filesystem::path event_codes = "config/event-codes.toml";
+    std::vector<std::filesystem::path> event_code_overrides;
+
+    bool operator==(const engine_settings&) const = default;
+};
+
 /// Everything arcd reads from its configuration file.
 struct daemon_config {
     std::filesystem::path source;  ///< the file loaded
@@ -63,6 +101,8 @@ struct daemon_config {
     std::size_t max_api_clients = 64;
     // [dc09]
     dc09_policy_config dc09;
+    // [engine]
+    engine_settings engine;
     // [log]
     std::string log_level = "info";  ///< trace, debug, info, warn, error
     std::filesystem::path log_file;  ///< empty: stderr
