@@ -337,6 +337,15 @@ nlohmann::json device_to_json(const arc::storage::device& dev) {
     } else {
         out["last_seen"] = nullptr;
     }
+    out["type"] = dev.device_type;
+    out["interval_s"] = dev.interval_s ? json(*dev.interval_s) : json(nullptr);
+    // Only a device in test mode has an automatic end; a stale value is not shown.
+    if (dev.test_until_ms && dev.mode == arc::storage::device_mode::test) {
+        out["test_until"] = iso8601_utc(*dev.test_until_ms);
+    } else {
+        out["test_until"] = nullptr;
+    }
+    out["vendor"] = dev.vendor;
     return out;
 }
 

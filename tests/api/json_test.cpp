@@ -207,6 +207,32 @@ TEST(api_json, device_never_shows_key) {
     EXPECT_EQ(k["last_seen"], "2024-07-30T10:10:18Z");
 }
 
+TEST(api_json, device_type_supervision_and_test_end) {
+    arc::storage::device dev;
+    dev.account = "ABC123";
+    dev.created_ms = 1722334218123;
+    const auto j = device_to_json(dev);
+    EXPECT_EQ(j["type"], "home_unit");
+    EXPECT_TRUE(j["interval_s"].is_null());
+    EXPECT_TRUE(j["test_until"].is_null());
+    EXPECT_EQ(j["vendor"], "");
+
+    dev.device_type = "pendant";
+    dev.interval_s = 3600;
+    dev.vendor = "acme";
+    dev.mode = arc::storage::device_mode::test;
+    dev.test_until_ms = 1722334218123 + 7'200'000;
+    const auto k = device_to_json(dev);
+    EXPECT_EQ(k["type"], "pendant");
+    EXPECT_EQ(k["interval_s"], 3600);
+    EXPECT_EQ(k["test_until"], "2024-07-30T12:10:18Z");
+    EXPECT_EQ(k["vendor"], "acme");
+
+    // An end left over from an earlier test period is not shown for an active device.
+    dev.mode = arc::storage::device_mode::active;
+    EXPECT_TRUE(device_to_json(dev)["test_until"].is_null());
+}
+
 TEST(api_json, event_record) {
     arc::storage::event_record ev;
     ev.id = 7;

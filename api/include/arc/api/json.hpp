@@ -26,7 +26,8 @@ void append_decoded_json(std::string& out, const arc::protocol::dc09_result& res
 /// ensure_ascii=false and error_handler_t::replace (invalid UTF-8 becomes U+FFFD).
 void append_json_string(std::string& out, std::string_view text);
 
-/// A DEVICE object: never the key itself, only `encrypted` and `key_bits`.
+/// A DEVICE object: never the key itself, only `encrypted` and `key_bits`; `test_until` only
+/// for a device in test mode.
 nlohmann::json device_to_json(const arc::storage::device& dev);
 
 /// An EVENT object; `decoded` is parsed from the stored decoded_json (`{}` if it does not parse).
