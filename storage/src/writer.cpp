@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -121,7 +123,9 @@ struct writer::impl {
     impl(const std::filesystem::path& path, options opts)
         : db(database::open(path)),
           max_batch(std::max<std::size_t>(opts.max_batch, 1)),
-          queue_limit(opts.queue_limit) {
+          queue_limit(opts.queue_limit),
+          // Rounded up, so that a queue of one still takes routine items.
+          routine_limit(opts.queue_limit - opts.queue_limit / 4) {
         if (opts.checkpoint_thread && path != ":memory:" && !path.empty()) {
             ckpt = std::make_unique<checkpointer>(path);
             // Replaces SQLite's autocheckpoint (itself a WAL hook) on this connection.
@@ -141,7 +145,7 @@ struct writer::impl {
     // Builds the item in its chunk from `args` (no temporaries: an event_record is a dozen
     // strings, and each move of it showed in the profile).
     template <class T, class... Args>
-    bool push(Args&&... args);
+    bool push(lane which, Args&&... args);
     void run();
     // Runs one batch in one transaction and then its completions; returns whether it committed.
     bool process(std::vector<item>& batch, double& commit_ms, std::uint64_t& events,
@@ -152,15 +156,29 @@ struct writer::impl {
     std::unique_ptr<checkpointer> ckpt;  // destroyed before db
     const std::size_t max_batch;
     const std::size_t queue_limit;
+    // Routine items (periodic tests, heartbeats) may fill this much of the queue and no more:
+    // a flood of them always leaves room for alarms.
+    const std::size_t routine_limit;
 
-    // Producers append to chunks.back(); the writer takes chunks.front(). A chunk holds at
-    // most max_batch items, so taking one is O(1) and is exactly "everything queued, up to
-    // max_batch" while later arrivals wait for the next transaction.
+    // One queue per lane. Producers append to chunks.back(); the writer takes chunks.front().
+    // A chunk holds at most max_batch items, so taking one is O(1) and is exactly "everything
+    // queued, up to max_batch" while later arrivals wait for the next transaction.
+    struct lane_queue {
+        std::deque<std::vector<item>> chunks;
+        std::size_t head = 0;  // items of chunks.front() already taken (moved out)
+        std::size_t queued = 0;
+    };
+    // Takes the next batch into `batch` (empty on entry); the caller holds `mutex`.
+    void take_batch(std::vector<item>& batch);
+    // Moves up to `room` items of `q`, oldest first, to the end of `batch`.
+    void take_from(lane_queue& q, std::vector<item>& batch, std::size_t room);
+    void recycle(std::vector<item>&& chunk);
+
     mutable std::mutex mutex;
     std::condition_variable wake;
-    std::deque<std::vector<item>> chunks;
+    lane_queue alarms;
+    lane_queue routine;
     std::vector<std::vector<item>> spare;
-    std::size_t queued = 0;
     bool stopping = false;
     stats totals;
 
@@ -172,26 +190,67 @@ struct writer::impl {
 };
 
 template <class T, class... Args>
-bool writer::impl::push(Args&&... args) {
+bool writer::impl::push(lane which, Args&&... args) {
     {
         const std::lock_guard lock(mutex);
-        if (stopping || queued >= queue_limit) {
+        const bool is_routine = which == lane::routine;
+        if (stopping || alarms.queued + routine.queued >= queue_limit ||
+            (is_routine && routine.queued >= routine_limit)) {
             return false;
         }
-        if (chunks.empty() || chunks.back().size() >= max_batch) {
+        lane_queue& q = is_routine ? routine : alarms;
+        if (q.chunks.empty() || q.chunks.back().size() >= max_batch) {
             if (spare.empty()) {
                 // Bounded: max_batch comes from the configuration and may be large.
-                chunks.emplace_back().reserve(std::min<std::size_t>(max_batch, 1024));
+                q.chunks.emplace_back().reserve(std::min<std::size_t>(max_batch, 1024));
             } else {
-                chunks.push_back(std::move(spare.back()));
+                q.chunks.push_back(std::move(spare.back()));
                 spare.pop_back();
             }
         }
-        chunks.back().emplace_back(std::in_place_type<T>, std::forward<Args>(args)...);
-        ++queued;
+        q.chunks.back().emplace_back(std::in_place_type<T>, std::forward<Args>(args)...);
+        ++q.queued;
     }
     wake.notify_one();
     return true;
+}
+
+void writer::impl::recycle(std::vector<item>&& chunk) {
+    chunk.clear();
+    if (spare.size() < max_spare_chunks) {
+        spare.push_back(std::move(chunk));
+    }
+}
+
+void writer::impl::take_from(lane_queue& q, std::vector<item>& batch, std::size_t room) {
+    while (room > 0 && !q.chunks.empty()) {
+        std::vector<item>& front = q.chunks.front();
+        const std::size_t n = std::min(room, front.size() - q.head);
+        if (batch.empty() && q.head == 0 && n == front.size()) {
+            batch.swap(front);  // the usual case: one whole chunk, no item moved
+        } else {
+            // Only when both lanes wait (or after such a batch): a few moves under the lock.
+            const auto first = front.begin() + static_cast<std::ptrdiff_t>(q.head);
+            batch.insert(batch.end(), std::make_move_iterator(first),
+                         std::make_move_iterator(first + static_cast<std::ptrdiff_t>(n)));
+            q.head += n;
+        }
+        q.queued -= n;
+        room -= n;
+        if (q.head == front.size() || front.empty()) {
+            // Fully taken; producers never append to a chunk that is not chunks.back(), and
+            // one that is back and fully taken is simply replaced by a fresh one.
+            recycle(std::move(front));
+            q.chunks.pop_front();
+            q.head = 0;
+        }
+    }
+}
+
+void writer::impl::take_batch(std::vector<item>& batch) {
+    // Alarms first, oldest first; routine items fill what room is left.
+    take_from(alarms, batch, max_batch);
+    take_from(routine, batch, max_batch - batch.size());
 }
 
 void writer::impl::run() {
@@ -199,16 +258,13 @@ void writer::impl::run() {
     for (;;) {
         {
             std::unique_lock lock(mutex);
-            wake.wait(lock, [this] { return !chunks.empty() || stopping; });
-            if (chunks.empty()) {
+            wake.wait(lock, [this] {
+                return !alarms.chunks.empty() || !routine.chunks.empty() || stopping;
+            });
+            if (alarms.chunks.empty() && routine.chunks.empty()) {
                 return;  // stopping and drained
             }
-            batch.swap(chunks.front());
-            if (spare.size() < max_spare_chunks) {
-                spare.push_back(std::move(chunks.front()));
-            }
-            chunks.pop_front();
-            queued -= batch.size();
+            take_batch(batch);
         }
         double commit_ms = 0;
         std::uint64_t events = 0;
@@ -329,16 +385,16 @@ writer::writer(const std::filesystem::path& path, options opts)
 
 writer::~writer() { stop(); }
 
-bool writer::submit(event_record ev, event_done done) {
-    return impl_->push<event_item>(std::move(ev), std::move(done), nullptr);
+bool writer::submit(event_record ev, event_done done, lane which) {
+    return impl_->push<event_item>(which, std::move(ev), std::move(done), nullptr);
 }
 
-bool writer::submit_and_return(event_record ev, event_return done) {
-    return impl_->push<event_item>(std::move(ev), nullptr, std::move(done));
+bool writer::submit_and_return(event_record ev, event_return done, lane which) {
+    return impl_->push<event_item>(which, std::move(ev), nullptr, std::move(done));
 }
 
 bool writer::submit(job work, job_done done) {
-    return impl_->push<job_item>(std::move(work), std::move(done));
+    return impl_->push<job_item>(lane::alarm, std::move(work), std::move(done));
 }
 
 void writer::stop() {
@@ -361,7 +417,8 @@ void writer::stop() {
 writer::stats writer::snapshot() const {
     const std::lock_guard lock(impl_->mutex);
     stats out = impl_->totals;
-    out.queued = impl_->queued;
+    out.queued = impl_->alarms.queued + impl_->routine.queued;
+    out.queued_routine = impl_->routine.queued;
     return out;
 }
 

@@ -125,6 +125,13 @@ std::vector<event_record> events_for_account(database& db, std::string_view acco
                                              std::size_t limit);
 std::int64_t count_events(database& db);
 
+/// Writer lanes: when both hold items, alarm items go into the transaction first and routine
+/// items only fill the room left, so periodic tests and heartbeats never delay an alarm.
+enum class lane : std::uint8_t {
+    alarm,    ///< alarm events and jobs
+    routine,  ///< periodic tests, heartbeats: at most 3/4 of the queue
+};
+
 /// The writer: one thread, one write connection, group commit. Items that arrive while a
 /// transaction is being committed go into the next one; each item's completion runs (on the
 /// writer thread) only after the transaction holding it has committed, or with an error.
@@ -143,7 +150,8 @@ public:
         std::uint64_t jobs = 0;            ///< jobs run
         std::uint64_t failed_batches = 0;  ///< transactions that failed to commit
         std::uint64_t max_batch = 0;       ///< largest batch committed
-        std::uint64_t queued = 0;          ///< items waiting now
+        std::uint64_t queued = 0;          ///< items waiting now (both lanes)
+        std::uint64_t queued_routine = 0;  ///< of which routine-lane items
         double last_commit_ms = 0;         ///< duration of the last commit (incl. fsync)
     };
     using event_done = std::function<void(std::error_code, std::int64_t event_id)>;
@@ -163,12 +171,13 @@ public:
     ~writer();
 
     /// Queues an event; false (done not called, the record dropped) if the queue is full or
-    /// the writer stopped.
-    bool submit(event_record ev, event_done done);
+    /// the writer stopped. Routine items are refused once they fill 3/4 of queue_limit.
+    bool submit(event_record ev, event_done done, lane which = lane::alarm);
     /// As submit, and `done` receives the record back after the commit (or failure).
-    bool submit_and_return(event_record ev, event_return done);
-    /// Queues a job to run inside the next transaction (under a savepoint of its own: a job that
-    /// throws is rolled back alone and its done gets errc::job_failed with the message).
+    bool submit_and_return(event_record ev, event_return done, lane which = lane::alarm);
+    /// Queues a job (alarm lane) to run inside the next transaction (under a savepoint of its
+    /// own: a job that throws is rolled back alone and its done gets errc::job_failed with the
+    /// message).
     bool submit(job work, job_done done);
     /// Stops taking items, commits everything queued, runs the completions, joins the thread.
     void stop();
