@@ -54,11 +54,60 @@ CREATE TABLE events (
 );
 CREATE INDEX events_account_id ON events (account, id DESC);
 )sql"},
+    // The alarm engine's state: device supervision fields, the alarms with their log (timeline,
+    // notes, escalations, storm membership) and the cursor of the last event the engine saw.
+    // Strings are the engine's own names (arc::config / arc::engine to_string).
+    migration{2, R"sql(
+ALTER TABLE devices ADD COLUMN device_type TEXT NOT NULL DEFAULT 'home_unit';
+ALTER TABLE devices ADD COLUMN interval_s INTEGER;
+ALTER TABLE devices ADD COLUMN test_until_ms INTEGER;
+ALTER TABLE devices ADD COLUMN vendor TEXT NOT NULL DEFAULT '';
+CREATE TABLE alarms (
+    id             INTEGER PRIMARY KEY,
+    class          TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    level          INTEGER NOT NULL,
+    account        TEXT NOT NULL,
+    code           TEXT NOT NULL DEFAULT '',
+    zone           TEXT NOT NULL DEFAULT '',
+    text           TEXT NOT NULL DEFAULT '',
+    holder         TEXT NOT NULL DEFAULT '',
+    team           TEXT NOT NULL DEFAULT '',
+    outcome        TEXT NOT NULL DEFAULT '',
+    opened_ms      INTEGER NOT NULL,
+    last_event_ms  INTEGER NOT NULL,
+    closed_ms      INTEGER,
+    event_count    INTEGER NOT NULL,
+    first_event_id INTEGER NOT NULL DEFAULT 0,
+    restored_ms    INTEGER,
+    storm          INTEGER NOT NULL DEFAULT 0,
+    storm_id       INTEGER
+);
+CREATE INDEX alarms_open ON alarms (id) WHERE state != 'closed';
+CREATE INDEX alarms_storm ON alarms (storm_id);
+CREATE INDEX alarms_account_id ON alarms (account, id DESC);
+CREATE TABLE alarm_log (
+    id         INTEGER PRIMARY KEY,
+    alarm_id   INTEGER NOT NULL,
+    at_ms      INTEGER NOT NULL,
+    change     TEXT NOT NULL,
+    event_id   INTEGER NOT NULL DEFAULT 0,
+    actor      TEXT NOT NULL DEFAULT '',
+    from_state TEXT,
+    to_state   TEXT,
+    detail     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX alarm_log_alarm_id ON alarm_log (alarm_id, id);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value INTEGER NOT NULL
+);
+)sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
-    // 2: subscribers (assistiti) and their ordered contacts; devices.subscriber_id REFERENCES.
-    // 3: alarms (class, priority, state, escalation level, operator, outcome) and alarm_events.
-    // 4: teams (squadre PIS), territories, missions with their timeline.
-    // 5: operators and the hash-chained audit log.
+    // subscribers (assistiti) and their ordered contacts, devices.subscriber_id REFERENCES;
+    // teams (squadre PIS), territories, missions with their timeline;
+    // operators and the hash-chained audit log.
 };
 
 class storage_category_impl : public std::error_category {

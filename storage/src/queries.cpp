@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "arc/storage/alarms.hpp"
 #include "arc/storage/store.hpp"
 
 namespace arc::storage {
@@ -23,7 +24,23 @@ std::string upper(std::string_view text) {
 }
 
 constexpr std::string_view device_columns =
-    "account, protocol, aes_key, mode, label, created_ms, last_seen_ms";
+    "account, protocol, aes_key, mode, label, created_ms, last_seen_ms, device_type, interval_s, "
+    "test_until_ms, vendor";
+
+void bind_optional(detail::statement& stmt, int index, const std::optional<std::int64_t>& value) {
+    if (value) {
+        stmt.bind(index, *value);
+    } else {
+        stmt.bind_null(index);
+    }
+}
+
+std::optional<std::int64_t> column_optional(const detail::statement& stmt, int index) {
+    if (stmt.column_is_null(index)) {
+        return std::nullopt;
+    }
+    return stmt.column_int64(index);
+}
 
 device read_device(const detail::statement& stmt) {
     device dev;
@@ -36,9 +53,11 @@ device read_device(const detail::statement& stmt) {
     dev.mode = parse_device_mode(stmt.column_bytes(3)).value_or(device_mode::active);
     dev.label = stmt.column_bytes(4);
     dev.created_ms = stmt.column_int64(5);
-    if (!stmt.column_is_null(6)) {
-        dev.last_seen_ms = stmt.column_int64(6);
-    }
+    dev.last_seen_ms = column_optional(stmt, 6);
+    dev.device_type = stmt.column_bytes(7);
+    dev.interval_s = column_optional(stmt, 8);
+    dev.test_until_ms = column_optional(stmt, 9);
+    dev.vendor = stmt.column_bytes(10);
     return dev;
 }
 
@@ -71,7 +90,8 @@ void insert_device(database& db, const device& dev) {
     }
     detail::statement stmt(db,
                            "INSERT INTO devices (account, protocol, aes_key, mode, label, "
-                           "created_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                           "created_ms, last_seen_ms, device_type, interval_s, test_until_ms, "
+                           "vendor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     stmt.bind_text(1, account);
     stmt.bind_text(2, dev.protocol);
     if (dev.key) {
@@ -82,11 +102,12 @@ void insert_device(database& db, const device& dev) {
     stmt.bind_text(4, to_string(dev.mode));
     stmt.bind_text(5, dev.label);
     stmt.bind(6, dev.created_ms);
-    if (dev.last_seen_ms) {
-        stmt.bind(7, *dev.last_seen_ms);
-    } else {
-        stmt.bind_null(7);
-    }
+    bind_optional(stmt, 7, dev.last_seen_ms);
+    stmt.bind_text(8, dev.device_type);
+    bind_optional(stmt, 9, dev.interval_s);
+    // As set_device_mode: an end of test mode means nothing outside test mode.
+    bind_optional(stmt, 10, dev.mode == device_mode::test ? dev.test_until_ms : std::nullopt);
+    stmt.bind_text(11, dev.vendor);
     stmt.step();
 }
 
@@ -97,10 +118,13 @@ bool delete_device(database& db, std::string_view account) {
     return sqlite3_changes(db.handle()) > 0;
 }
 
-bool set_device_mode(database& db, std::string_view account, device_mode mode) {
-    detail::statement stmt(db, "UPDATE devices SET mode = ?2 WHERE account = upper(?1)");
+bool set_device_mode(database& db, std::string_view account, device_mode mode,
+                     std::optional<std::int64_t> test_until_ms) {
+    detail::statement stmt(
+        db, "UPDATE devices SET mode = ?2, test_until_ms = ?3 WHERE account = upper(?1)");
     stmt.bind_text(1, account);
     stmt.bind_text(2, to_string(mode));
+    bind_optional(stmt, 3, mode == device_mode::test ? test_until_ms : std::nullopt);
     stmt.step();
     return sqlite3_changes(db.handle()) > 0;
 }
@@ -160,6 +184,21 @@ std::vector<event_record> events_for_account(database& db, std::string_view acco
                            "token, seq, decoded_json, reply_kind, reply, error, accepted "
                            "FROM events WHERE account = upper(?1) ORDER BY id DESC LIMIT ?2");
     stmt.bind_text(1, account);
+    stmt.bind(2, static_cast<std::int64_t>(
+                     std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+    std::vector<event_record> out;
+    while (stmt.step()) {
+        out.push_back(read_event(stmt));
+    }
+    return out;
+}
+
+std::vector<event_record> events_after(database& db, std::int64_t after_id, std::size_t limit) {
+    detail::statement stmt(db,
+                           "SELECT id, received_ms, transport, peer, raw, protocol, account, "
+                           "token, seq, decoded_json, reply_kind, reply, error, accepted "
+                           "FROM events WHERE id > ?1 AND accepted = 1 ORDER BY id LIMIT ?2");
+    stmt.bind(1, after_id);
     stmt.bind(2, static_cast<std::int64_t>(
                      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
     std::vector<event_record> out;

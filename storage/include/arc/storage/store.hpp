@@ -54,7 +54,11 @@ struct device {
     device_mode mode = device_mode::active;
     std::string label;  ///< free text for installers
     std::int64_t created_ms = 0;
-    std::optional<std::int64_t> last_seen_ms;  ///< time of the last accepted frame
+    std::optional<std::int64_t> last_seen_ms;   ///< time of the last accepted frame
+    std::string device_type = "home_unit";      ///< selects the supervision defaults
+    std::optional<std::int64_t> interval_s;     ///< supervision interval; empty: the type's default
+    std::optional<std::int64_t> test_until_ms;  ///< test mode ends by itself then (mode test only)
+    std::string vendor;  ///< selects the per-vendor event-code table; empty: the default
 };
 
 /// One received frame, valid or not, with its decoding and the reply sent.
@@ -112,7 +116,9 @@ int current_schema_version() noexcept;
 /// Accounts are stored upper case and matched case-insensitively.
 void insert_device(database& db, const device& dev);  ///< already_exists if the account exists
 bool delete_device(database& db, std::string_view account);  ///< false if not found
-bool set_device_mode(database& db, std::string_view account, device_mode mode);
+/// Sets the mode; `test_until_ms` is kept only for device_mode::test (NULL otherwise).
+bool set_device_mode(database& db, std::string_view account, device_mode mode,
+                     std::optional<std::int64_t> test_until_ms = std::nullopt);
 /// Inserts one event and returns its id (the writer does this in batches). The account is
 /// stored upper case so that events_for_account matches it case-insensitively.
 std::int64_t insert_event(database& db, const event_record& ev);
