@@ -1,8 +1,10 @@
 #include "arcctl.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -11,10 +13,12 @@
 #include <random>
 #include <span>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <signal.h>
 
 #include "arc/api/client.hpp"
 #include "arc/api/json.hpp"
@@ -61,6 +65,18 @@ std::string lines(const std::vector<std::pair<std::string, std::string>>& rows) 
     }
     return out;
 }
+
+// A device's supervision interval: its override, else the default of its type.
+std::string interval_text(const json& device) {
+    auto it = device.find("interval_s");
+    if (it == device.end() || !it->is_number_integer()) {
+        return "type default";
+    }
+    return format_duration(it->get<std::int64_t>());
+}
+
+// A JSON value as an alarm id ("#42"); "-" for null.
+std::string id_text(const json& v) { return v.is_number() ? "#" + v.dump() : "-"; }
 
 std::string sia_event_text(const json& ev) {
     std::string out = fmt::format("{} {} {}", field(ev, "function"), field(ev, "code"),
@@ -117,11 +133,10 @@ std::string socket_path(const globals& g) {
     return "var/arcd.sock";
 }
 
-json call(const globals& g, json req) {
+arc::api::client connect_client(const globals& g) {
     const auto path = socket_path(g);
-    std::optional<arc::api::client> client;
     try {
-        client.emplace(arc::api::client::connect(path, std::chrono::seconds(30)));
+        return arc::api::client::connect(path, std::chrono::seconds(30));
     } catch (const std::exception& e) {
         std::string reason = e.what();
         const auto prefix = "connect " + path + ": ";
@@ -131,7 +146,137 @@ json call(const globals& g, json req) {
         throw connect_failure(
             fmt::format("arcctl: cannot connect to {}: {} (is arcd running?)", path, reason));
     }
-    return client->request(req);
+}
+
+json call(const globals& g, const json& req) { return connect_client(g).request(req); }
+
+std::int64_t now_unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// "42" or "#42" (as `alarms --watch` prints them).
+std::optional<std::uint64_t> parse_alarm_id(std::string_view text) {
+    if (!text.empty() && text.front() == '#') {
+        text.remove_prefix(1);
+    }
+    if (text.empty() || text.size() > 18) {
+        return std::nullopt;
+    }
+    std::uint64_t id = 0;
+    for (const char c : text) {
+        if (std::isdigit(static_cast<unsigned char>(c)) == 0) {
+            return std::nullopt;
+        }
+        id = id * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (id == 0) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+// ---- alarms --watch ----------------------------------------------------------------------------
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+extern "C" void on_stop_signal(int /*signo*/) { stop_requested = 1; }
+
+// SIGINT and SIGTERM end the watch cleanly; without SA_RESTART a blocked poll returns at once.
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+void emit(const std::string& text) { std::cout << text << std::flush; }
+
+// Subscribes and prints the queue, then every change until a signal (0) or until arcd ends the
+// connection (1). Pushes that arrive before the subscribe response, or that the snapshot already
+// holds (seq <= the snapshot's), are not printed twice.
+int run_watch(const globals& g) {
+    constexpr auto poll_slice = std::chrono::milliseconds(200);
+    constexpr auto response_timeout = std::chrono::seconds(30);
+    install_stop_handlers();
+    auto client = connect_client(g);
+    client.send_line(json{{"cmd", "alarms.subscribe"}, {"id", "watch"}}.dump());
+
+    std::vector<json> early;
+    std::optional<json> response;
+    const auto deadline = std::chrono::steady_clock::now() + response_timeout;
+    while (!response) {
+        if (stop_requested != 0) {
+            return 0;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw std::runtime_error("admin client: timed out waiting for arcd");
+        }
+        auto line = client.read_line(poll_slice);
+        if (!line || !line->is_object()) {
+            continue;
+        }
+        if (line->contains("push")) {
+            early.push_back(std::move(*line));
+        } else if (line->contains("ok")) {
+            response = std::move(*line);
+        }
+    }
+    if (!response->value("ok", false)) {
+        const json err = response->value("error", json::object());
+        throw arc::api::api_error(err.value("code", std::string("internal")),
+                                  err.value("message", std::string("error without details")));
+    }
+    const json result = response->value("result", json::object());
+    const auto snapshot_seq = result.value("seq", static_cast<std::uint64_t>(0));
+    emit(g.json ? result.dump() + "\n" : alarms_to_text(result, now_unix_ms()));
+
+    // true: go on; false: the subscription ended (overflow).
+    const auto handle_push = [&g, snapshot_seq](const json& line) {
+        const auto kind = line.value("push", std::string());
+        if (kind == "overflow") {
+            std::cerr << "arcctl: arcd ended the subscription: this watch fell too far behind "
+                         "(overflow)\n";
+            return false;
+        }
+        if (kind != "change") {
+            return true;
+        }
+        const json change = line.value("change", json::object());
+        if (change.value("seq", static_cast<std::uint64_t>(0)) <= snapshot_seq) {
+            return true;
+        }
+        emit(g.json ? change.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"
+                    : change_to_text(change));
+        return true;
+    };
+    for (const auto& line : early) {
+        if (!handle_push(line)) {
+            return 1;
+        }
+    }
+    for (;;) {
+        if (stop_requested != 0) {
+            return 0;
+        }
+        std::optional<json> line;
+        try {
+            line = client.read_line(poll_slice);
+        } catch (const std::runtime_error& e) {
+            if (stop_requested != 0) {
+                return 0;
+            }
+            std::cerr << "arcctl: watch ended: " << e.what() << '\n';
+            return 1;
+        }
+        // Responses to other requests on this connection are not ours: only pushes count.
+        if (line && line->is_object() && line->contains("push") && !handle_push(*line)) {
+            return 1;
+        }
+    }
 }
 
 void print_result(const globals& g, const json& result, const std::string& text) {
@@ -255,7 +400,7 @@ std::optional<std::string> unescape(std::string_view text) {
     return out;
 }
 
-std::optional<std::int64_t> parse_iso8601(std::string_view text) {
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) {
     int y = 0;
     int mo = 0;
     int d = 0;
@@ -269,10 +414,19 @@ std::optional<std::int64_t> parse_iso8601(std::string_view text) {
         return std::nullopt;
     }
     std::string_view rest = text.substr(19);
+    std::int64_t frac_ms = 0;
     if (!rest.empty() && rest.front() == '.') {
         rest.remove_prefix(1);
+        int digits = 0;
         while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front())) != 0) {
+            if (digits < 3) {
+                frac_ms = frac_ms * 10 + (rest.front() - '0');
+            }
+            ++digits;
             rest.remove_prefix(1);
+        }
+        for (; digits < 3; ++digits) {
+            frac_ms *= 10;
         }
     }
     if (rest == "Z" || rest == "+00:00") {
@@ -288,7 +442,84 @@ std::optional<std::int64_t> parse_iso8601(std::string_view text) {
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = s;
-    return static_cast<std::int64_t>(timegm(&tm));
+    return static_cast<std::int64_t>(timegm(&tm)) * 1000 + frac_ms;
+}
+
+std::optional<std::int64_t> parse_iso8601(std::string_view text) {
+    const auto ms = parse_iso8601_ms(text);
+    if (!ms) {
+        return std::nullopt;
+    }
+    // Floor: the second the instant falls in, also before 1970.
+    return *ms >= 0 ? *ms / 1000 : -((-*ms + 999) / 1000);
+}
+
+std::optional<std::int64_t> parse_duration(std::string_view text) {
+    static constexpr std::string_view units = "dhms";
+    static constexpr std::array<std::int64_t, 4> unit_seconds{86'400, 3'600, 60, 1};
+    // A year is far more than any interval or test period; the cap keeps the sum from overflow.
+    constexpr std::int64_t max_seconds = 10LL * 366 * 86'400;
+    std::int64_t total = 0;
+    std::size_t next_unit = 0;  // units must come largest first, each once
+    std::size_t i = 0;
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    while (i < text.size()) {
+        std::int64_t n = 0;
+        const std::size_t start = i;
+        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
+            n = n * 10 + (text[i] - '0');
+            if (n > max_seconds) {
+                return std::nullopt;
+            }
+            ++i;
+        }
+        if (i == start || i == text.size()) {
+            return std::nullopt;
+        }
+        const auto u = units.find(text[i], next_unit);
+        if (u == std::string_view::npos) {
+            return std::nullopt;
+        }
+        total += n * unit_seconds[u];
+        if (total > max_seconds) {
+            return std::nullopt;
+        }
+        next_unit = u + 1;
+        ++i;
+    }
+    return total;
+}
+
+std::string format_duration(std::int64_t seconds) {
+    if (seconds <= 0) {
+        return "0s";
+    }
+    std::string out;
+    const std::int64_t parts[] = {seconds / 86'400, seconds % 86'400 / 3'600, seconds % 3'600 / 60,
+                                  seconds % 60};
+    const char names[] = {'d', 'h', 'm', 's'};
+    for (std::size_t i = 0; i < std::size(parts); ++i) {
+        if (parts[i] != 0) {
+            out += fmt::format("{}{}", parts[i], names[i]);
+        }
+    }
+    return out;
+}
+
+std::string format_age(std::int64_t ms) {
+    const std::int64_t s = std::max<std::int64_t>(ms, 0) / 1000;
+    if (s < 60) {
+        return fmt::format("{}s", s);
+    }
+    if (s < 3'600) {
+        return fmt::format("{}m{:02}s", s / 60, s % 60);
+    }
+    if (s < 86'400) {
+        return fmt::format("{}h{:02}m", s / 3'600, s % 3'600 / 60);
+    }
+    return fmt::format("{}d{:02}h", s / 86'400, s % 86'400 / 3'600);
 }
 
 std::vector<decoded_frame> decode_frames(std::string_view bytes, const decode_options& opts) {
@@ -456,27 +687,38 @@ std::string format_table(const std::vector<std::string>& header,
 }
 
 std::string device_to_text(const json& device) {
-    std::vector<std::pair<std::string, std::string>> rows;
-    for (const char* name : {"account", "protocol", "mode", "label", "created", "last_seen"}) {
-        rows.emplace_back(name, field(device, name));
-    }
     const auto bits = device.value("key_bits", 0);
-    rows.emplace(rows.begin() + 2, "encryption", bits > 0 ? fmt::format("AES-{}", bits) : "none");
-    return lines(rows);
+    return lines({{"account", field(device, "account")},
+                  {"protocol", field(device, "protocol")},
+                  {"encryption", bits > 0 ? fmt::format("AES-{}", bits) : "none"},
+                  {"mode", field(device, "mode")},
+                  {"test until", field(device, "test_until")},
+                  {"type", field(device, "type")},
+                  {"interval", interval_text(device)},
+                  {"vendor", field(device, "vendor")},
+                  {"label", field(device, "label")},
+                  {"created", field(device, "created")},
+                  {"last_seen", field(device, "last_seen")}});
 }
 
 std::string devices_to_text(const json& devices) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : devices) {
         const auto bits = d.value("key_bits", 0);
+        std::string mode = field(d, "mode");
+        if (auto until = d.find("test_until"); until != d.end() && until->is_string()) {
+            mode += " until " + until->get<std::string>();
+        }
         rows.push_back({field(d, "account"), field(d, "protocol"),
-                        bits > 0 ? fmt::format("AES-{}", bits) : "none", field(d, "mode"),
-                        field(d, "last_seen"), field(d, "label")});
+                        bits > 0 ? fmt::format("AES-{}", bits) : "none", mode, field(d, "type"),
+                        interval_text(d), field(d, "last_seen"), field(d, "label")});
     }
     if (rows.empty()) {
         return "no devices\n";
     }
-    return format_table({"account", "protocol", "encryption", "mode", "last seen", "label"}, rows);
+    return format_table(
+        {"account", "protocol", "encryption", "mode", "type", "interval", "last seen", "label"},
+        rows);
 }
 
 std::string summarize_decoded(const json& decoded) {
@@ -555,8 +797,129 @@ std::string status_to_text(const json& status) {
     return out;
 }
 
+std::string alarms_to_text(const json& result, std::int64_t now_ms) {
+    const json alarms = result.value("alarms", json::array());
+    const auto open = result.value("open", static_cast<std::int64_t>(alarms.size()));
+    std::string out = fmt::format("{} open alarm{}", open, open == 1 ? "" : "s");
+    if (static_cast<std::int64_t>(alarms.size()) < open) {
+        out += fmt::format(" (the first {} shown)", alarms.size());
+    }
+    out += "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : alarms) {
+        const auto opened = parse_iso8601_ms(a.value("opened", std::string()));
+        const bool storm = a.value("storm", false);
+        rows.push_back(
+            {field(a, "id"), field(a, "class"), field(a, "level"), field(a, "state"),
+             opened ? format_age(now_ms - *opened) : "-", field(a, "account"), field(a, "kind"),
+             field(a, "event_count"), field(a, "holder"),
+             storm ? fmt::format("storm ({} members)", field(a, "members")) : field(a, "text")});
+    }
+    if (!rows.empty()) {
+        out += format_table(
+            {"id", "class", "lvl", "state", "age", "account", "kind", "n", "holder", "text"}, rows);
+    }
+    return out;
+}
+
+std::string alarm_to_text(const json& alarm) {
+    std::string storm = "no";
+    if (alarm.value("storm", false)) {
+        storm = fmt::format("yes, {} members", field(alarm, "members"));
+    } else if (auto it = alarm.find("storm_id"); it != alarm.end() && it->is_number()) {
+        storm = "member of " + id_text(*it);
+    }
+    return lines({{"id", field(alarm, "id")},
+                  {"class", field(alarm, "class")},
+                  {"kind", field(alarm, "kind")},
+                  {"state", field(alarm, "state")},
+                  {"level", field(alarm, "level")},
+                  {"account", field(alarm, "account")},
+                  {"code", field(alarm, "code")},
+                  {"zone", field(alarm, "zone")},
+                  {"text", field(alarm, "text")},
+                  {"holder", field(alarm, "holder")},
+                  {"team", field(alarm, "team")},
+                  {"outcome", field(alarm, "outcome")},
+                  {"opened", field(alarm, "opened")},
+                  {"last event", field(alarm, "last_event")},
+                  {"events", field(alarm, "event_count")},
+                  {"restored", field(alarm, "restored")},
+                  {"closed", field(alarm, "closed")},
+                  {"storm", storm}});
+}
+
+std::string alarm_show_to_text(const json& result) {
+    const json alarm = result.value("alarm", json::object());
+    std::string out = alarm_to_text(alarm);
+    std::vector<std::vector<std::string>> steps;
+    for (const auto& e : result.value("timeline", json::array())) {
+        const auto from = e.value("from", json());
+        const auto to = e.value("to", json());
+        const std::string move =
+            from.is_null() && to.is_null() ? "-" : cell(from) + "->" + cell(to);
+        steps.push_back(
+            {field(e, "at"), field(e, "change"), field(e, "actor"), move, field(e, "detail")});
+    }
+    out += "\ntimeline\n";
+    out += steps.empty() ? std::string("no entries\n")
+                         : format_table({"at", "change", "actor", "from->to", "detail"}, steps);
+    out += "\nevents\n" + events_to_text(result.value("events", json::array()));
+    const json members = result.value("members", json::array());
+    if (alarm.value("storm", false) || !members.empty()) {
+        const auto count = alarm.value("members", static_cast<std::int64_t>(members.size()));
+        out += fmt::format("\nmembers ({}{})\n", count,
+                           static_cast<std::int64_t>(members.size()) < count
+                               ? fmt::format(", the first {} listed", members.size())
+                               : std::string());
+        std::string line;
+        for (const auto& m : members) {
+            const std::string id = id_text(m);
+            if (!line.empty() && line.size() + 1 + id.size() > 96) {
+                out += line + "\n";
+                line.clear();
+            }
+            line += (line.empty() ? "" : " ") + id;
+        }
+        if (!line.empty()) {
+            out += line + "\n";
+        }
+    }
+    return out;
+}
+
+std::string change_to_text(const json& change) {
+    // The time of day of the ISO-8601 UTC instant: "HH:MM:SS.mmm".
+    const std::string at = change.value("at", std::string());
+    std::string out = at.size() >= 23 ? at.substr(11, 12) : (at.empty() ? "-" : at);
+    out += fmt::format(" #{} {}", field(change, "seq"), field(change, "change"));
+    const json alarm = change.value("alarm", json());
+    if (alarm.is_object()) {
+        out += fmt::format(" {} {} {} {} state={} level={}", id_text(alarm.value("id", json())),
+                           field(alarm, "class"), field(alarm, "kind"), field(alarm, "account"),
+                           field(alarm, "state"), field(alarm, "level"));
+    } else {
+        out += " " + field(change, "account");
+    }
+    out += fmt::format(" rank={} head={}", field(change, "rank"),
+                       id_text(change.value("head", json())));
+    if (change.value("members_count", 0) > 0) {
+        out += fmt::format(" members={}", field(change, "members_count"));
+    }
+    if (!change.value("actor", std::string()).empty()) {
+        out += " actor=" + field(change, "actor");
+    }
+    const auto detail = change.value("detail", std::string());
+    if (!detail.empty()) {
+        // Quoted and escaped: a vendor's text cannot break the line or reach the terminal raw.
+        out += " detail=" + json(detail).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    return out + "\n";
+}
+
 int run(int argc, const char* const* argv) {
-    CLI::App app{"arcctl: administer arcd (devices, events, status) and decode DC-09 frames"};
+    CLI::App app{
+        "arcctl: administer arcd (devices, events, alarms, status) and decode DC-09 frames"};
     app.fallthrough();
     app.require_subcommand(1);
     globals g;
@@ -582,6 +945,14 @@ int run(int argc, const char* const* argv) {
     add->add_option("--mode", mode, "active, test or retired (default active)")
         ->check(CLI::IsMember({"active", "test", "retired"}));
     add->add_option("--label", label, "free text, e.g. the subscriber and the device");
+    std::string device_type;
+    std::string interval;
+    std::string vendor;
+    add->add_option("--type", device_type,
+                    "device type: selects supervision defaults (default home_unit)");
+    add->add_option("--interval", interval,
+                    "supervision interval overriding the type's, e.g. 25h, 90m");
+    add->add_option("--vendor", vendor, "vendor: selects the vendor's event-code table");
     auto* list = device->add_subcommand("list", "list the devices");
     auto* show = device->add_subcommand("show", "show one device");
     show->add_option("account", account, "account")->required();
@@ -593,11 +964,65 @@ int run(int argc, const char* const* argv) {
         ->required()
         ->check(CLI::IsMember({"active", "test", "retired"}));
 
+    auto* test_mode = device->add_subcommand(
+        "test-mode", "put a device in test mode (its events are recorded, never queued) or back");
+    std::string on_off;
+    std::string test_for;
+    test_mode->add_option("account", account, "account")->required();
+    test_mode->add_option("state", on_off, "on or off")
+        ->required()
+        ->check(CLI::IsMember({"on", "off"}));
+    test_mode->add_option("--for", test_for,
+                          "with on: test mode ends by itself after this long (1m to 7d), e.g. 2h");
+
     auto* events = app.add_subcommand("events", "what the centre received from an account");
     events->add_option("account", account, "account")->required();
     events->add_option("--limit", limit, "newest N events (1-1000)")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
+
+    auto* alarms = app.add_subcommand("alarms", "the open alarms in queue order");
+    int alarm_limit = 1000;
+    bool watch = false;
+    alarms->add_option("--limit", alarm_limit, "the first N of the queue (1-10000)")
+        ->check(CLI::Range(1, 10000))
+        ->capture_default_str();
+    alarms->add_flag("--watch", watch,
+                     "print the queue, then every change as it happens, until interrupted");
+
+    auto* alarm =
+        app.add_subcommand("alarm", "one alarm: show it or move it through its lifecycle");
+    alarm->require_subcommand(1);
+    std::string alarm_id_text;
+    std::string actor;
+    std::string outcome;
+    std::string note_text;
+    std::string team;
+    auto* alarm_show = alarm->add_subcommand("show", "an alarm, its timeline and its events");
+    struct action {
+        CLI::App* app;
+        const char* cmd;
+    };
+    std::vector<action> actions;
+    for (const auto& [name, cmd, help] :
+         {std::tuple{"take", "alarm.take", "take a new alarm (it stops escalating)"},
+          std::tuple{"ack", "alarm.acknowledge", "acknowledge a taken alarm"},
+          std::tuple{"dispatch", "alarm.dispatch", "dispatch a team to an acknowledged alarm"},
+          std::tuple{"close", "alarm.close", "close an alarm with an outcome"},
+          std::tuple{"note", "alarm.note", "add a note to an open alarm"}}) {
+        auto* sub = alarm->add_subcommand(name, help);
+        sub->add_option("--actor", actor, "operator name (default: arcd's, \"admin\")");
+        actions.push_back({sub, cmd});
+    }
+    for (auto* sub : std::vector<CLI::App*>{alarm_show, actions[0].app, actions[1].app,
+                                            actions[2].app, actions[3].app, actions[4].app}) {
+        sub->add_option("id", alarm_id_text, "alarm id (42 or #42)")->required();
+    }
+    actions[2].app->add_option("--team", team, "the team dispatched")->required();
+    actions[3]
+        .app->add_option("--outcome", outcome, "what happened, e.g. \"false alarm\"")
+        ->required();
+    actions[4].app->add_option("--text", note_text, "the note")->required();
 
     auto* status = app.add_subcommand("status", "listeners, counters, storage");
 
@@ -624,8 +1049,55 @@ int run(int argc, const char* const* argv) {
         if (*decode) {
             return run_decode(g, dec);
         }
+        std::optional<std::uint64_t> alarm_id;
+        if (!alarm_id_text.empty()) {
+            alarm_id = parse_alarm_id(alarm_id_text);
+            if (!alarm_id) {
+                std::cerr << "arcctl: ID: expected an alarm id such as 42 or #42, got '"
+                          << alarm_id_text << "'\n";
+                return 2;
+            }
+        }
+        std::optional<std::int64_t> interval_s;
+        if (!interval.empty()) {
+            interval_s = parse_duration(interval);
+            if (!interval_s || *interval_s <= 0) {
+                std::cerr << "arcctl: --interval: expected a duration such as 90m, 25h or 1h30m, "
+                             "got '"
+                          << interval << "'\n";
+                return 2;
+            }
+        }
+        std::optional<std::int64_t> for_s;
+        if (!test_for.empty()) {
+            for_s = parse_duration(test_for);
+            if (!for_s) {
+                std::cerr << "arcctl: --for: expected a duration such as 90s, 30m, 2h or 1h30m, "
+                             "got '"
+                          << test_for << "'\n";
+                return 2;
+            }
+            if (*for_s < 60 || *for_s > 604'800) {
+                std::cerr << "arcctl: --for: between 1m and 7d, got '" << test_for << "'\n";
+                return 2;
+            }
+            if (on_off == "off") {
+                std::cerr << "arcctl: --for: only with on\n";
+                return 2;
+            }
+        }
+
         if (*add) {
             json req{{"cmd", "device.add"}, {"account", account}, {"protocol", protocol_name}};
+            if (!device_type.empty()) {
+                req["type"] = device_type;
+            }
+            if (interval_s) {
+                req["interval_s"] = *interval_s;
+            }
+            if (add->count("--vendor") > 0) {
+                req["vendor"] = vendor;
+            }
             if (!key.empty()) {
                 req["key"] = key;
             }
@@ -650,6 +1122,45 @@ int run(int argc, const char* const* argv) {
             const auto r =
                 call(g, {{"cmd", "device.set_mode"}, {"account", account}, {"mode", mode}});
             print_result(g, r, device_to_text(r.value("device", json::object())));
+        } else if (*test_mode) {
+            json req{{"cmd", "device.set_mode"},
+                     {"account", account},
+                     {"mode", on_off == "on" ? "test" : "active"}};
+            if (for_s) {
+                req["for_s"] = *for_s;
+            }
+            const auto r = call(g, req);
+            print_result(g, r, device_to_text(r.value("device", json::object())));
+        } else if (*alarms) {
+            if (watch) {
+                return run_watch(g);
+            }
+            const auto r = call(g, {{"cmd", "alarms"}, {"limit", alarm_limit}});
+            print_result(g, r, alarms_to_text(r, now_unix_ms()));
+        } else if (*alarm_show) {
+            const auto r = call(g, {{"cmd", "alarm.show"}, {"id", *alarm_id}});
+            print_result(g, r, alarm_show_to_text(r));
+        } else if (*alarm) {
+            for (const auto& a : actions) {
+                if (!*a.app) {
+                    continue;
+                }
+                json req{{"cmd", a.cmd}, {"id", *alarm_id}};
+                if (a.app->count("--actor") > 0) {
+                    req["actor"] = actor;
+                }
+                if (a.app->count("--team") > 0) {
+                    req["team"] = team;
+                }
+                if (a.app->count("--outcome") > 0) {
+                    req["outcome"] = outcome;
+                }
+                if (a.app->count("--text") > 0) {
+                    req["text"] = note_text;
+                }
+                const auto r = call(g, req);
+                print_result(g, r, alarm_to_text(r.value("alarm", json::object())));
+            }
         } else if (*events) {
             const auto r = call(g, {{"cmd", "events"}, {"account", account}, {"limit", limit}});
             print_result(g, r, events_to_text(r.value("events", json::array())));

@@ -1,5 +1,5 @@
 // Purpose: arcctl's commands: offline frame decoding and the admin-API commands (devices, events,
-// status), rendered as aligned tables for people or as the API's JSON for scripts.
+// alarms, status), rendered as aligned tables for people or as the API's JSON for scripts.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,19 @@ std::optional<std::string> unescape(std::string_view text);
 
 /// Unix seconds for "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (UTC); nullopt when malformed.
 std::optional<std::int64_t> parse_iso8601(std::string_view text);
+
+/// Unix milliseconds for "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (UTC); nullopt when malformed.
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view text);
+
+/// Seconds in "90s", "30m", "2h", "1d", "1h30m": numbers with the units d, h, m, s, largest
+/// first, each at most once; nullopt when malformed (a bare number has no unit: malformed).
+std::optional<std::int64_t> parse_duration(std::string_view text);
+
+/// `seconds` the way parse_duration reads it back: "1h30m", "1m30s", "2d", "0s".
+std::string format_duration(std::int64_t seconds);
+
+/// An alarm's age in the queue table: "45s", "2m05s", "3h07m", "2d04h" (negative: "0s").
+std::string format_age(std::int64_t ms);
 
 /// Inputs of an offline decode besides the bytes.
 struct decode_options {
@@ -59,6 +72,21 @@ std::string events_to_text(const nlohmann::json& events);
 
 /// A one-line summary of an EVENT's `decoded` object ("N QA 001 Emergency Alarm").
 std::string summarize_decoded(const nlohmann::json& decoded);
+
+/// The `alarms` (or `alarms.subscribe`) result: "N open alarms", then the queue in the order
+/// given (ID, CLASS, LVL, STATE, AGE, ACCOUNT, KIND, N, HOLDER, TEXT), ages as of `now_ms`.
+std::string alarms_to_text(const nlohmann::json& result, std::int64_t now_ms);
+
+/// One ALARM object as "name  value" lines.
+std::string alarm_to_text(const nlohmann::json& alarm);
+
+/// The `alarm.show` result: the alarm's lines, its timeline, its events, a storm's members.
+std::string alarm_show_to_text(const nlohmann::json& result);
+
+/// One CHANGE object as a line of `alarms --watch` (with its '\n'):
+/// "HH:MM:SS.mmm #SEQ CHANGE #ID CLASS KIND ACCOUNT state=S level=L rank=R head=#H" and
+/// members, actor and detail when set.
+std::string change_to_text(const nlohmann::json& change);
 
 /// The status result: listeners, counters, storage.
 std::string status_to_text(const nlohmann::json& status);
