@@ -198,12 +198,12 @@ void emit(const std::string& text) { std::cout << text << std::flush; }
 // Subscribes and prints the queue, then every change until a signal (0) or until arcd ends the
 // connection (1). Pushes that arrive before the subscribe response, or that the snapshot already
 // holds (seq <= the snapshot's), are not printed twice.
-int run_watch(const globals& g) {
+int run_watch(const globals& g, int limit) {
     constexpr auto poll_slice = std::chrono::milliseconds(200);
     constexpr auto response_timeout = std::chrono::seconds(30);
     install_stop_handlers();
     auto client = connect_client(g);
-    client.send_line(json{{"cmd", "alarms.subscribe"}, {"id", "watch"}}.dump());
+    client.send_line(json{{"cmd", "alarms.subscribe"}, {"id", "watch"}, {"limit", limit}}.dump());
 
     std::vector<json> early;
     std::optional<json> response;
@@ -1133,7 +1133,7 @@ int run(int argc, const char* const* argv) {
             print_result(g, r, device_to_text(r.value("device", json::object())));
         } else if (*alarms) {
             if (watch) {
-                return run_watch(g);
+                return run_watch(g, alarm_limit);
             }
             const auto r = call(g, {{"cmd", "alarms"}, {"limit", alarm_limit}});
             print_result(g, r, alarms_to_text(r, now_unix_ms()));
