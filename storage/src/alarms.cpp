@@ -130,6 +130,13 @@ public:
                 break;
             case eng::change_kind::closed:
                 close(id, at, c.detail);
+                if (c.detail == "restored") {
+                    // Closed by its restore (the engine's outcome for it): when it restored.
+                    set_int(
+                        id,
+                        "UPDATE alarms SET restored_ms = coalesce(restored_ms, ?2) WHERE id = ?1",
+                        at);
+                }
                 log(id, c, c.detail);
                 break;
             case eng::change_kind::storm_grouped: {

@@ -208,6 +208,18 @@ std::vector<event_record> events_after(database& db, std::int64_t after_id, std:
     return out;
 }
 
+std::optional<event_record> find_event(database& db, std::int64_t id) {
+    detail::statement stmt(db,
+                           "SELECT id, received_ms, transport, peer, raw, protocol, account, "
+                           "token, seq, decoded_json, reply_kind, reply, error, accepted "
+                           "FROM events WHERE id = ?1");
+    stmt.bind(1, id);
+    if (!stmt.step()) {
+        return std::nullopt;
+    }
+    return read_event(stmt);
+}
+
 std::int64_t count_events(database& db) {
     detail::statement stmt(db, "SELECT count(*) FROM events");
     stmt.step();

@@ -129,6 +129,8 @@ std::optional<device> find_device(database& db, std::string_view account);
 /// Newest first.
 std::vector<event_record> events_for_account(database& db, std::string_view account,
                                              std::size_t limit);
+/// One event by id (the events of an alarm, for alarm.show).
+std::optional<event_record> find_event(database& db, std::int64_t id);
 std::int64_t count_events(database& db);
 
 /// Writer lanes: when both hold items, alarm items go into the transaction first and routine
