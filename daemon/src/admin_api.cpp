@@ -1,15 +1,20 @@
 #include "admin_api.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "alarm_service.hpp"
 #include <fmt/format.h>
 
+#include "arc/api/alarm_json.hpp"
 #include "arc/api/json.hpp"
 #include "arc/protocol/aes.hpp"
+#include "arc/storage/alarms.hpp"
 
 namespace arc::daemon {
 namespace {
@@ -58,6 +63,62 @@ std::string account_field(const json& req) {
     return device_registry::normalise(account);
 }
 
+// An optional integer field within [lo, hi]; `fallback` when absent.
+std::int64_t integer_field(const json& req, const char* name, std::int64_t lo, std::int64_t hi,
+                           std::optional<std::int64_t> fallback) {
+    const json* v = field(req, name);
+    if (v == nullptr || v->is_null()) {
+        if (!fallback) {
+            throw request_error{"bad_request", fmt::format("missing field '{}'", name)};
+        }
+        return *fallback;
+    }
+    if (!v->is_number_integer()) {
+        throw request_error{"bad_request", fmt::format("field '{}' must be an integer", name)};
+    }
+    const std::int64_t value = v->get<std::int64_t>();
+    if (value < lo || value > hi) {
+        throw request_error{"invalid", fmt::format("{}: must be between {} and {}", name, lo, hi)};
+    }
+    return value;
+}
+
+// A short free-text field (actor, team, outcome, note): present, not blank, bounded.
+std::string text_field(const json& req, const char* name, std::size_t max_size,
+                       std::optional<std::string> fallback = std::nullopt) {
+    std::optional<std::string> text = optional_string(req, name);
+    if (!text) {
+        if (!fallback) {
+            throw request_error{"bad_request", fmt::format("missing field '{}'", name)};
+        }
+        return *fallback;
+    }
+    if (text->find_first_not_of(" \t") == std::string::npos) {
+        throw request_error{"invalid", fmt::format("{}: must not be empty", name)};
+    }
+    if (text->size() > max_size) {
+        throw request_error{"invalid", fmt::format("{}: at most {} bytes", name, max_size)};
+    }
+    return *text;
+}
+
+// Device types name supervision defaults: lower-case letters, digits and '_'.
+std::string device_type_field(const json& req) {
+    std::string type = optional_string(req, "type").value_or("home_unit");
+    const bool valid =
+        !type.empty() && type.size() <= 32 &&
+        type.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+    if (!valid) {
+        throw request_error{"invalid", "type: 1 to 32 of a-z, 0-9 and _ (e.g. home_unit)"};
+    }
+    return type;
+}
+
+constexpr std::int64_t max_alarm_list = 10000;
+constexpr std::size_t max_show_events = 100;
+constexpr std::size_t max_show_log = 1000;
+constexpr std::size_t max_show_members = 1000;
+
 storage::device_mode mode_field(const std::string& text) {
     const auto mode = storage::parse_device_mode(text);
     if (!mode) {
@@ -75,8 +136,8 @@ struct job_state {
 
 class handler {
 public:
-    handler(admin_backend& backend, json id, admin_respond respond)
-        : backend_(backend), id_(std::move(id)), respond_(std::move(respond)) {}
+    handler(admin_backend& backend, json id, admin_respond respond, admin_session* session)
+        : backend_(backend), id_(std::move(id)), respond_(std::move(respond)), session_(session) {}
 
     void run(const json& req) {
         const std::string cmd = required_string(req, "cmd");
@@ -103,6 +164,27 @@ public:
             device_set_mode(req);
         } else if (cmd == "events") {
             events(req);
+        } else if (cmd == "alarms") {
+            const auto limit = integer_field(req, "limit", 1, max_alarm_list, 1000);
+            ok(backend_.alarms().list(static_cast<std::size_t>(limit)));
+        } else if (cmd == "alarm.show") {
+            alarm_show(req);
+        } else if (cmd == "alarms.subscribe") {
+            if (session_ == nullptr) {
+                throw request_error{"invalid", "alarms.subscribe needs a connection"};
+            }
+            const auto limit = integer_field(req, "limit", 1, max_alarm_list, 1000);
+            ok(session_->subscribe(static_cast<std::size_t>(limit)));
+        } else if (cmd == "alarm.take") {
+            alarm_act(req, alarm_action::take, nullptr);
+        } else if (cmd == "alarm.acknowledge") {
+            alarm_act(req, alarm_action::acknowledge, nullptr);
+        } else if (cmd == "alarm.dispatch") {
+            alarm_act(req, alarm_action::dispatch, "team");
+        } else if (cmd == "alarm.close") {
+            alarm_act(req, alarm_action::close, "outcome");
+        } else if (cmd == "alarm.note") {
+            alarm_act(req, alarm_action::note, "text");
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
@@ -135,6 +217,11 @@ private:
             dev.mode = mode_field(*mode);
         }
         dev.label = optional_string(req, "label").value_or("");
+        dev.device_type = device_type_field(req);
+        if (field(req, "interval_s") != nullptr) {
+            dev.interval_s = integer_field(req, "interval_s", 60, 31 * 86400, std::nullopt);
+        }
+        dev.vendor = optional_string(req, "vendor").value_or("");
         dev.created_ms = backend_.now_ms();
 
         auto state = std::make_shared<job_state>();
@@ -159,6 +246,7 @@ private:
                 }
                 const storage::device& stored = state->device ? *state->device : dev;
                 self->backend_.registry().put(stored);
+                self->backend_.alarms().set_device(stored, engine_now(self->backend_));
                 self->ok(json{{"device", arc::api::device_to_json(stored)}});
             });
     }
@@ -180,6 +268,7 @@ private:
                     return;
                 }
                 self->backend_.registry().erase(account);
+                self->backend_.alarms().remove_device(account);
                 self->ok(json{{"removed", account}});
             });
     }
@@ -187,11 +276,19 @@ private:
     void device_set_mode(const json& req) {
         const std::string account = account_field(req);
         const storage::device_mode mode = mode_field(required_string(req, "mode"));
+        std::optional<std::int64_t> test_until_ms;
+        if (field(req, "for_s") != nullptr && !(*field(req, "for_s")).is_null()) {
+            if (mode != storage::device_mode::test) {
+                throw request_error{"invalid", "for_s: only with mode test"};
+            }
+            test_until_ms =
+                backend_.now_ms() + 1000 * integer_field(req, "for_s", 60, 7 * 86400, std::nullopt);
+        }
         auto state = std::make_shared<job_state>();
         auto self = std::make_shared<handler>(*this);
         backend_.run_job(
-            [state, account, mode](storage::database& db) {
-                state->found = storage::set_device_mode(db, account, mode);
+            [state, account, mode, test_until_ms](storage::database& db) {
+                state->found = storage::set_device_mode(db, account, mode, test_until_ms);
                 if (state->found) {
                     state->device = storage::find_device(db, account);
                 }
@@ -205,6 +302,7 @@ private:
                     return;
                 }
                 self->backend_.registry().put(*state->device);
+                self->backend_.alarms().set_device(*state->device, engine_now(self->backend_));
                 self->ok(json{{"device", arc::api::device_to_json(*state->device)}});
             });
     }
@@ -229,6 +327,63 @@ private:
         ok(json{{"events", std::move(list)}});
     }
 
+    static engine::time_point engine_now(admin_backend& backend) {
+        return engine::from_ms(backend.now_ms());
+    }
+
+    void alarm_show(const json& req) {
+        const auto id = static_cast<engine::alarm_id>(
+            integer_field(req, "alarm", 1, std::numeric_limits<std::int64_t>::max(), std::nullopt));
+        storage::database& db = backend_.read_db();
+        const std::optional<storage::alarm_row> row = storage::find_alarm(db, id);
+        const engine::alarm* open = backend_.alarms().alarm_engine().find(id);
+        if (!row && open == nullptr) {
+            throw request_error{"not_found", fmt::format("no alarm {}", id)};
+        }
+        const std::vector<engine::alarm_id> members =
+            storage::storm_members(db, id, max_show_members);
+        json alarm = open != nullptr ? arc::api::alarm_to_json(*open)
+                                     : arc::api::alarm_row_to_json(*row, members.size());
+        json timeline = json::array();
+        json events = json::array();
+        std::vector<std::int64_t> event_ids;
+        for (const storage::alarm_log_entry& entry : storage::alarm_log_for(db, id, max_show_log)) {
+            timeline.push_back(arc::api::log_to_json(entry));
+            if (entry.event_id != 0 && event_ids.size() < max_show_events &&
+                std::find(event_ids.begin(), event_ids.end(), entry.event_id) == event_ids.end()) {
+                event_ids.push_back(entry.event_id);
+            }
+        }
+        for (const std::int64_t event_id : event_ids) {
+            if (const auto ev = storage::find_event(db, event_id)) {
+                events.push_back(arc::api::event_to_json(*ev));
+            }
+        }
+        ok(json{{"alarm", std::move(alarm)},
+                {"timeline", std::move(timeline)},
+                {"events", std::move(events)},
+                {"members", members}});
+    }
+
+    void alarm_act(const json& req, alarm_action action, const char* text_name) {
+        action_request request;
+        request.action = action;
+        request.id = static_cast<engine::alarm_id>(
+            integer_field(req, "alarm", 1, std::numeric_limits<std::int64_t>::max(), std::nullopt));
+        request.actor = text_field(req, "actor", 64, "admin");
+        if (text_name != nullptr) {
+            request.text = text_field(req, text_name, 4096);
+        }
+        auto self = std::make_shared<handler>(*this);
+        backend_.alarms().act(request, engine_now(backend_), [self](action_result result) {
+            if (!result.error_code.empty()) {
+                self->fail(result.error_code, result.message);
+                return;
+            }
+            self->ok(json{{"alarm", std::move(result.alarm)}});
+        });
+    }
+
     // Answers a failed write job; true when it did.
     bool job_failed(std::error_code ec, const std::string& message) {
         if (!ec) {
@@ -247,6 +402,7 @@ private:
     admin_backend& backend_;
     json id_;
     admin_respond respond_;
+    admin_session* session_;
 };
 
 }  // namespace
@@ -267,14 +423,15 @@ std::string dump_line(const json& response) {
     return line;
 }
 
-void handle_admin_line(std::string_view line, admin_backend& backend, admin_respond respond) {
+void handle_admin_line(std::string_view line, admin_backend& backend, admin_respond respond,
+                       admin_session* session) {
     json req = json::parse(line, nullptr, false);
     if (req.is_discarded() || !req.is_object()) {
         respond(admin_error(nullptr, "bad_request", "request is not a JSON object"));
         return;
     }
     json id = req.contains("id") ? req["id"] : json(nullptr);
-    handler h(backend, id, respond);
+    handler h(backend, id, respond, session);
     try {
         h.run(req);
     } catch (const request_error& e) {

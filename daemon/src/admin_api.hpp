@@ -14,6 +14,16 @@
 
 namespace arc::daemon {
 
+class alarm_service;
+
+/// The connection a request came on, for commands that outlive the request (subscriptions).
+class admin_session {
+public:
+    virtual ~admin_session() = default;
+    /// Subscribes this connection to alarm changes; returns the subscribe result.
+    virtual nlohmann::json subscribe(std::size_t limit) = 0;
+};
+
 /// What command handling needs from the daemon.
 class admin_backend {
 public:
@@ -29,14 +39,18 @@ public:
     virtual void run_job(arc::storage::writer::job work, arc::storage::writer::job_done done) = 0;
     /// Unix milliseconds now.
     virtual std::int64_t now_ms() = 0;
+    /// The alarm engine's side of the daemon.
+    virtual alarm_service& alarms() = 0;
 };
 
 /// Receives the response object of one request.
 using admin_respond = std::function<void(nlohmann::json response)>;
 
 /// Handles one request line (without the '\n'); calls `respond` exactly once, inline for reads
-/// and after the commit for writes. Never throws.
-void handle_admin_line(std::string_view line, admin_backend& backend, admin_respond respond);
+/// and after the commit for writes. `session` is the connection (nullptr: none, then
+/// alarms.subscribe is refused). Never throws.
+void handle_admin_line(std::string_view line, admin_backend& backend, admin_respond respond,
+                       admin_session* session = nullptr);
 
 /// `{"id":id,"ok":false,"error":{"code":code,"message":message}}`.
 nlohmann::json admin_error(const nlohmann::json& id, std::string_view code,

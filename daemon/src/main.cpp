@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include "arc/config/daemon_config.hpp"
+#include "arc/config/event_codes.hpp"
 #include "arc/storage/store.hpp"
 
 namespace {
@@ -54,8 +55,11 @@ int main(int argc, char** argv) {
     }
 
     arc::config::daemon_config cfg;
+    arc::config::event_code_map event_codes;
     try {
         cfg = arc::config::load_daemon_config(config_file, overrides);
+        event_codes =
+            arc::config::load_event_codes(cfg.engine.event_codes, cfg.engine.event_code_overrides);
     } catch (const arc::config::config_error& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;
@@ -84,6 +88,7 @@ int main(int argc, char** argv) {
         boost::asio::io_context io(1);
         arc::daemon::server_options opts;
         opts.on_sighup = [] { arc::daemon::reopen_log(); };
+        opts.event_codes = std::move(event_codes);
         arc::daemon::server srv(io, cfg, writer, opts);
         srv.start();
         spdlog::info("arcd {} started (config {}, database {})", ARC_VERSION, config_file,

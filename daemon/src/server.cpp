@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "admin_api.hpp"
+#include "alarm_service.hpp"
 #include "registry.hpp"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -45,6 +47,9 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t api_max_line = 64 * 1024;
 constexpr std::chrono::minutes api_idle_timeout{10};
+// A subscriber this far behind is told so and disconnected (docs/admin-api.md).
+constexpr std::size_t api_max_pending_lines = 10000;
+constexpr std::size_t api_max_pending_bytes = 8 * 1024 * 1024;
 constexpr std::size_t tcp_read_chunk = 4096;
 constexpr std::size_t udp_max_datagram = 65536;
 constexpr std::size_t decoded_json_reserve = 512;
@@ -353,12 +358,12 @@ private:
 // it out of the operation's coroutine frame.
 template <class Token>
 auto async_store(storage::writer& writer, const std::shared_ptr<completion_queue>& queue,
-                 storage::event_record& record, Token&& token) {
+                 storage::event_record& record, storage::lane lane, Token&& token) {
     return net::async_initiate<Token, void(std::error_code, std::int64_t)>(
-        [&writer, &queue, &record](auto handler) {
+        [&writer, &queue, &record, lane](auto handler) {
             using op_type = store_op<std::decay_t<decltype(handler)>>;
             op_type* op = op_type::create(std::move(handler), queue);  // freed by complete()
-            if (!writer.submit_and_return(std::move(record), op->done())) {
+            if (!writer.submit_and_return(std::move(record), op->done(), lane)) {
                 op->refuse();
             }
         },
@@ -367,18 +372,21 @@ auto async_store(storage::writer& writer, const std::shared_ptr<completion_queue
 
 // Runs one admin request; completes with the response (posted, never inline).
 template <class Token>
-auto async_admin(admin_backend& backend, std::string line, Token&& token) {
+auto async_admin(admin_backend& backend, std::string line, admin_session* session, Token&& token) {
     return net::async_initiate<Token, void(nlohmann::json)>(
-        [&backend](auto handler, std::string request) {
+        [&backend, session](auto handler, std::string request) {
             auto ex = net::prefer(net::get_associated_executor(handler),
                                   net::execution::outstanding_work.tracked);
             using handler_type = std::decay_t<decltype(handler)>;
             auto shared = std::make_shared<handler_type>(std::move(handler));
-            handle_admin_line(request, backend, [shared, ex](nlohmann::json response) {
-                net::post(ex, [shared, r = std::move(response)]() mutable {
-                    std::move (*shared)(std::move(r));
-                });
-            });
+            handle_admin_line(
+                request, backend,
+                [shared, ex](nlohmann::json response) {
+                    net::post(ex, [shared, r = std::move(response)]() mutable {
+                        std::move (*shared)(std::move(r));
+                    });
+                },
+                session);
         },
         token, std::move(line));
 }
@@ -411,11 +419,56 @@ struct server::impl final : admin_backend {
         bool idle_closed = false;
         handler_memory op_memory;  // the pending read or store (one at a time)
     };
-    struct api_session {
+    // An admin client. Responses and subscription pushes share one outgoing queue, written by
+    // the session's writer; the reader handles one request at a time.
+    struct api_session final : admin_session {
+        api_session(impl& owner_, unix_stream::socket s)
+            : owner(owner_), socket(std::move(s)), wake(socket.get_executor()) {}
+
+        nlohmann::json subscribe(std::size_t limit) override {
+            if (subscription) {
+                owner.alarms_.unsubscribe(*subscription);
+            }
+            auto [token, result] = owner.alarms_.subscribe(
+                [this](const std::shared_ptr<const std::string>& line) { return push(line); },
+                limit);
+            subscription = token;
+            return std::move(result);
+        }
+
+        // A push line; false (and the session ends) when the client is too far behind.
+        bool push(const std::shared_ptr<const std::string>& line) {
+            if (closing) {
+                return false;
+            }
+            if (out.size() >= api_max_pending_lines || out_bytes >= api_max_pending_bytes) {
+                owner.api_log_.warn("api: subscriber {} lines behind, disconnected", out.size());
+                enqueue(std::make_shared<const std::string>("{\"push\":\"overflow\"}\n"));
+                closing = true;
+                subscription.reset();
+                return false;
+            }
+            enqueue(line);
+            return true;
+        }
+
+        void enqueue(std::shared_ptr<const std::string> line) {
+            out_bytes += line->size();
+            out.push_back(std::move(line));
+            wake.cancel();
+        }
+
+        impl& owner;
         unix_stream::socket socket;
-        steady::time_point deadline{};
-        phase state = phase::reading;
-        bool idle_closed = false;
+        net::steady_timer wake;  // the writer sleeps on it; cancel() wakes it
+        std::deque<std::shared_ptr<const std::string>> out;
+        std::size_t out_bytes = 0;
+        std::optional<std::uint64_t> subscription;
+        bool busy = false;     // a request is being handled
+        bool writing = false;  // a write is in progress since write_started
+        bool closing = false;  // send what is queued, then close
+        steady::time_point write_started{};
+        steady::time_point last_request{};
     };
 
     impl(net::io_context& io, const config::daemon_config& cfg, storage::writer& writer,
@@ -430,9 +483,12 @@ struct server::impl final : admin_backend {
           udp_socket_(io),
           api_acceptor_(io),
           signals_(io),
+          alarm_timer_(io),
+          alarms_(to_engine_config(cfg), std::move(opts_.event_codes), alarm_hooks()),
           started_ms_(unix_ms_now()),
           started_(steady::now()) {
         registry_.load(storage::list_devices(read_db_));
+        alarms_.rebuild(read_db_, std::chrono::system_clock::now());
         policy_.ack_unknown_account = cfg.dc09.ack_unknown_account;
         policy_.accept_clear_text = cfg.dc09.accept_clear_text;
         policy_.ack_unknown_code = cfg.dc09.ack_unknown_code;
@@ -472,6 +528,7 @@ struct server::impl final : admin_backend {
              std::chrono::duration_cast<std::chrono::seconds>(steady::now() - started_).count()},
             {"listeners", std::move(listeners)},
             {"counters", to_json(counters_)},
+            {"alarms", alarms_.stats()},
             {"storage",
              {{"batches", s.batches},
               {"events", s.events},
@@ -485,6 +542,7 @@ struct server::impl final : admin_backend {
 
     storage::database& read_db() override { return read_db_; }
     device_registry& registry() override { return registry_; }
+    alarm_service& alarms() override { return alarms_; }
     std::int64_t now_ms() override { return unix_ms_now(); }
 
     void run_job(storage::writer::job work, storage::writer::job_done done) override {
@@ -499,8 +557,62 @@ struct server::impl final : admin_backend {
         }
     }
 
+    // ---- alarm engine --------------------------------------------------------------------
+    alarm_service_hooks alarm_hooks() {
+        alarm_service_hooks hooks;
+        hooks.run_job = [this](storage::writer::job work, storage::writer::job_done done) {
+            run_job(std::move(work), std::move(done));
+        };
+        hooks.arm_timer = [this](std::optional<engine::time_point> deadline) {
+            arm_alarm_timer(deadline);
+        };
+        hooks.call_later = [this](std::chrono::milliseconds delay, std::function<void()> fn) {
+            auto timer = std::make_shared<net::steady_timer>(io_, delay);
+            timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+                if (!ec) {
+                    fn();
+                }
+            });
+        };
+        return hooks;
+    }
+
+    // One timer for the whole engine, on its next deadline (escalation, supervision, test end).
+    void arm_alarm_timer(std::optional<engine::time_point> deadline) {
+        if (stopping_) {
+            deadline.reset();  // nothing may keep io.run() going once the writer is stopped
+        }
+        if (deadline == alarm_deadline_) {
+            return;
+        }
+        alarm_deadline_ = deadline;
+        const std::uint64_t generation = ++alarm_timer_generation_;
+        if (!deadline) {
+            alarm_timer_.cancel();
+            return;
+        }
+        const auto delay = std::max(std::chrono::system_clock::duration::zero(),
+                                    *deadline - std::chrono::system_clock::now());
+        alarm_timer_.expires_after(std::chrono::duration_cast<steady::duration>(delay));
+        alarm_timer_.async_wait([this, generation](const boost::system::error_code& ec) {
+            if (ec || generation != alarm_timer_generation_ || stopping_) {
+                return;  // re-armed or cancelled meanwhile
+            }
+            alarm_deadline_.reset();
+            alarms_.on_timer(std::chrono::system_clock::now());
+        });
+    }
+
     // ---- start / stop --------------------------------------------------------------------
     void start() {
+        alarms_.replay(
+            read_db_,
+            [this](const storage::event_record& rec) -> std::optional<protocol::dc09_result> {
+                protocol::receive_context ctx = ctx_;
+                ctx.now_unix = ms_to_unix(rec.received_ms);
+                return protocol::handle_dc09_frame(rec.raw, ctx);
+            },
+            std::chrono::system_clock::now());
         if (cfg_.dc09_tcp.enabled) {
             const tcp::endpoint ep = resolve<tcp>(cfg_.dc09_tcp, "listen.dc09_tcp");
             try {
@@ -624,7 +736,17 @@ struct server::impl final : admin_backend {
         protocol::reply_kind kind = protocol::reply_kind::none;
         std::string bytes;
         std::int64_t now_unix = 0;
+        std::vector<engine::event> events;  // for the alarm engine once stored
+        storage::lane lane = storage::lane::routine;
     };
+
+    // After the commit: the alarm engine gets the frame's events (before the reply is sent:
+    // a pendant press reaches the queue as early as it can).
+    void after_store(std::error_code ec, std::int64_t id, pending_reply& pending) {
+        if (!ec && !pending.events.empty()) {
+            alarms_.ingest(id, pending.events, std::chrono::system_clock::now());
+        }
+    }
 
     // The bytes to send once the record was stored (or not). A frame that could not be stored
     // is never ACKed (PROTOCOLS.md §1.14: persist, then ACK): NAK, the device retries.
@@ -678,7 +800,11 @@ struct server::impl final : admin_backend {
             spdlog::debug("{} {} acct={} frame \"{}\" -> {} {}", transport, peer, rec.account,
                           printable(raw), rec.reply_kind, rec.error);
         }
-        return {result.reply, std::move(result.reply_bytes), ctx_.now_unix};
+        pending_reply pending{
+            result.reply, std::move(result.reply_bytes), ctx_.now_unix, {}, storage::lane::routine};
+        alarms_.normalise(result, now_ms, pending.events);
+        pending.lane = alarm_service::lane_of(pending.events);
+        return pending;
     }
 
     pending_reply prepare_oversize(const char* transport, const std::string& peer,
@@ -696,7 +822,7 @@ struct server::impl final : admin_backend {
         rec.reply_kind = protocol::to_string(protocol::reply_kind::nak);
         rec.reply = protocol::build_nak(now_unix);
         rec.error = make_error_code(protocol::error::frame_too_large).message();
-        return {protocol::reply_kind::nak, rec.reply, now_unix};
+        return {protocol::reply_kind::nak, rec.reply, now_unix, {}, storage::lane::routine};
     }
 
     // ---- TCP -----------------------------------------------------------------------------
@@ -825,9 +951,11 @@ struct server::impl final : admin_backend {
                 pending_reply pending = frame ? prepare_frame(*frame, "tcp", s.peer, rec)
                                               : prepare_oversize("tcp", s.peer, rec);
                 ++in_flight_;
-                const auto [sec, id] = co_await async_store(
-                    writer_, completions_, rec, net::bind_allocator(op_alloc, use_nothrow));
+                const auto [sec, id] =
+                    co_await async_store(writer_, completions_, rec, pending.lane,
+                                         net::bind_allocator(op_alloc, use_nothrow));
                 --in_flight_;
+                after_store(sec, id, pending);
                 const std::string reply = reply_after_store(sec, pending);
                 if (reply.empty()) {
                     continue;
@@ -888,7 +1016,7 @@ struct server::impl final : admin_backend {
         ++counters_.tcp_idle_closed;
         spdlog::debug("tcp {} idle for {} s: closed", s.peer, cfg_.idle_timeout.count());
     }
-    static void count_idle(api_session& /*s*/) { spdlog::debug("api client idle: closed"); }
+    static void count_idle(const api_session& /*c*/) { spdlog::debug("api client idle: closed"); }
 
     // ---- UDP -----------------------------------------------------------------------------
     net::awaitable<void> udp_loop() {
@@ -936,8 +1064,10 @@ struct server::impl final : admin_backend {
             pending_reply pending = frame ? prepare_frame(*frame, "udp", peer, rec)
                                           : prepare_oversize("udp", peer, rec);
             ++in_flight_;
-            const auto [sec, id] = co_await async_store(writer_, completions_, rec, use_nothrow);
+            const auto [sec, id] =
+                co_await async_store(writer_, completions_, rec, pending.lane, use_nothrow);
             --in_flight_;
+            after_store(sec, id, pending);
             const std::string reply = reply_after_store(sec, pending);
             if (!reply.empty() && udp_socket_.is_open()) {
                 const auto [ec, n] =
@@ -974,37 +1104,40 @@ struct server::impl final : admin_backend {
     }
 
     net::awaitable<void> run_api_session(unix_stream::socket socket) {
-        api_session c{std::move(socket)};
+        api_session c(*this, std::move(socket));
         api_sessions_.insert(&c);
         struct cleanup {
             impl& self;
             api_session& c;
-            ~cleanup() { self.api_sessions_.erase(&c); }
+            ~cleanup() {
+                if (c.subscription) {
+                    self.alarms_.unsubscribe(*c.subscription);
+                }
+                self.api_sessions_.erase(&c);
+            }
         } guard{*this, c};
-        co_await (api_reader(c) || watchdog(c, api_idle_timeout));
+        c.last_request = steady::now();
+        co_await (api_reader(c) || api_writer(c) || api_watchdog(c));
+        boost::system::error_code ignored;
+        c.socket.close(ignored);
     }
 
     net::awaitable<void> api_reader(api_session& c) {
         std::string buf;
         for (;;) {
-            if (stopping_) {
-                co_return;
+            if (stopping_ || c.closing) {
+                break;
             }
-            c.state = phase::reading;
-            c.deadline = steady::now() + api_idle_timeout;
             const auto [ec, n] = co_await net::async_read_until(
                 c.socket, net::dynamic_buffer(buf, api_max_line + 1), '\n', use_nothrow);
             if (ec == net::error::not_found) {
-                c.state = phase::writing;
-                c.deadline = steady::now() + opts_.write_timeout;
-                const std::string line = dump_line(
+                c.enqueue(std::make_shared<const std::string>(dump_line(
                     admin_error(nullptr, "bad_request",
-                                fmt::format("request line longer than {} bytes", api_max_line)));
-                co_await net::async_write(c.socket, net::buffer(line), use_nothrow);
-                co_return;
+                                fmt::format("request line longer than {} bytes", api_max_line)))));
+                break;
             }
             if (ec) {
-                co_return;
+                break;  // end of stream: answer what was asked, then close
             }
             std::string line = buf.substr(0, n - 1);
             buf.erase(0, n);
@@ -1014,15 +1147,64 @@ struct server::impl final : admin_backend {
             if (line.find_first_not_of(" \t") == std::string::npos) {
                 continue;
             }
-            c.state = phase::storing;
+            c.last_request = steady::now();
+            c.busy = true;
             const nlohmann::json response =
-                co_await async_admin(*this, std::move(line), net::use_awaitable);
-            c.state = phase::writing;
-            c.deadline = steady::now() + opts_.write_timeout;
-            const std::string out = dump_line(response);
-            const auto [wec, wn] =
-                co_await net::async_write(c.socket, net::buffer(out), use_nothrow);
-            if (wec) {
+                co_await async_admin(*this, std::move(line), &c, net::use_awaitable);
+            c.busy = false;
+            c.last_request = steady::now();
+            c.enqueue(std::make_shared<const std::string>(dump_line(response)));
+        }
+        // Let the writer send what is queued; the session ends when it is done.
+        c.closing = true;
+        c.wake.cancel();
+        net::steady_timer forever(io_, steady::time_point::max());
+        co_await forever.async_wait(use_nothrow);
+    }
+
+    net::awaitable<void> api_writer(api_session& c) {
+        for (;;) {
+            if (c.out.empty()) {
+                if (c.closing) {
+                    co_return;
+                }
+                c.wake.expires_at(steady::time_point::max());
+                co_await c.wake.async_wait(use_nothrow);
+                continue;
+            }
+            const std::shared_ptr<const std::string> line = c.out.front();
+            c.writing = true;
+            c.write_started = steady::now();
+            const auto [ec, n] =
+                co_await net::async_write(c.socket, net::buffer(*line), use_nothrow);
+            c.writing = false;
+            if (ec) {
+                co_return;
+            }
+            c.out.pop_front();
+            c.out_bytes -= line->size();
+        }
+    }
+
+    // Closes a client whose write is stuck, or that sent nothing for api_idle_timeout (a
+    // subscriber waits for pushes: it is not idle).
+    net::awaitable<void> api_watchdog(api_session& c) {
+        net::steady_timer timer(io_);
+        for (;;) {
+            timer.expires_after(std::chrono::seconds(1));
+            const auto [ec] = co_await timer.async_wait(use_nothrow);
+            if (ec) {
+                co_return;
+            }
+            const auto now = steady::now();
+            if (c.writing && now - c.write_started > opts_.write_timeout) {
+                api_log_.warn("api: client not reading for {} ms: closed",
+                              opts_.write_timeout.count());
+                co_return;
+            }
+            if (!c.subscription && !c.busy && !c.writing && c.out.empty() &&
+                now - c.last_request > api_idle_timeout) {
+                count_idle(c);
                 co_return;
             }
         }
@@ -1060,14 +1242,16 @@ struct server::impl final : admin_backend {
             }
         }
         for (api_session* c : api_sessions_) {
-            if (c->state == phase::reading) {
+            if (!c->busy) {
                 c->socket.close(ignored);
             }
         }
         const auto grace_end = steady::now() + opts_.shutdown_grace;
         net::steady_timer timer(io_);
-        while ((in_flight_ > 0 || !sessions_.empty() || !api_sessions_.empty()) &&
-               steady::now() < grace_end) {
+        // Alarm changes of the last frames are persisted before the writer stops.
+        while (
+            (in_flight_ > 0 || !sessions_.empty() || !api_sessions_.empty() || !alarms_.idle()) &&
+            steady::now() < grace_end) {
             timer.expires_after(std::chrono::milliseconds(10));
             co_await timer.async_wait(use_nothrow);
             // Sessions that finished their frame and went back to reading close now.
@@ -1077,7 +1261,7 @@ struct server::impl final : admin_backend {
                 }
             }
             for (api_session* c : api_sessions_) {
-                if (c->state == phase::reading) {
+                if (!c->busy) {
                     c->socket.close(ignored);
                 }
             }
@@ -1088,6 +1272,7 @@ struct server::impl final : admin_backend {
         }
         // The writer drains its queue and runs every completion (posted back to us).
         writer_.stop();
+        arm_alarm_timer(std::nullopt);
         for (tcp_session* s : sessions_) {
             s->socket.close(ignored);
         }
@@ -1120,6 +1305,10 @@ struct server::impl final : admin_backend {
     net::cancellation_signal udp_cancel_;
     unix_stream::acceptor api_acceptor_;
     net::signal_set signals_;
+    net::steady_timer alarm_timer_;
+    std::optional<engine::time_point> alarm_deadline_;
+    std::uint64_t alarm_timer_generation_ = 0;
+    alarm_service alarms_;
     bool api_bound_ = false;
 
     std::unordered_set<tcp_session*> sessions_;

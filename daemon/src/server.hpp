@@ -10,6 +10,7 @@
 #include "counters.hpp"
 
 #include "arc/config/daemon_config.hpp"
+#include "arc/config/event_codes.hpp"
 #include "arc/storage/store.hpp"
 
 namespace boost::asio {
@@ -28,21 +29,25 @@ struct server_options {
     std::chrono::milliseconds write_timeout{10000};
     /// Longest wait at shutdown for in-flight frames to be committed and answered.
     std::chrono::milliseconds shutdown_grace{5000};
+    /// The event-code map (loaded by main from `engine.event_codes`); an empty map makes every
+    /// code an urgent "unknown event".
+    arc::config::event_code_map event_codes;
 };
 
 /// The listeners and sessions of arcd. Runs on `io`'s one thread; `writer` must outlive it.
 class server {
 public:
-    /// Opens a read connection to `cfg.storage_path` and loads the device registry. Throws
-    /// storage_error.
+    /// Opens a read connection to `cfg.storage_path`, loads the device registry and rebuilds the
+    /// alarm engine from storage. Throws storage_error.
     server(boost::asio::io_context& io, const arc::config::daemon_config& cfg,
            arc::storage::writer& writer, server_options opts = {});
     server(const server&) = delete;
     server& operator=(const server&) = delete;
     ~server();
 
-    /// Binds the configured listeners and starts accepting. Throws std::runtime_error naming the
-    /// listener on failure.
+    /// Feeds the alarm engine the events stored after its cursor (a crash between an event's
+    /// commit and its alarm changes'), binds the configured listeners and starts accepting. Throws
+    /// std::runtime_error naming the listener on failure.
     void start();
 
     /// Graceful stop (call on the io thread, or post it): stop accepting, let in-flight frames

@@ -3,8 +3,12 @@
 #include <exception>
 #include <optional>
 
+#include "alarm_service.hpp"
 #include <gtest/gtest.h>
 
+#include "arc/config/event_codes.hpp"
+#include "arc/protocol/dc09.hpp"
+#include "arc/storage/alarms.hpp"
 #include "arc/storage/store.hpp"
 
 namespace {
@@ -34,11 +38,23 @@ public:
         }
         done({}, {});
     }
-    std::int64_t now_ms() override { return 1722334218123; }
+    std::int64_t now_ms() override { return now_ms_; }
+    arc::daemon::alarm_service& alarms() override { return alarms_; }
 
+    std::int64_t now_ms_ = 1722334218123;
     storage::database db_ = storage::database::open(":memory:");
     device_registry registry_;
     bool refuse_jobs = false;
+    std::optional<arc::engine::time_point> armed;  // the engine timer as the service armed it
+    arc::daemon::alarm_service alarms_{
+        arc::engine::engine_config{},
+        arc::config::load_event_codes(ARC_SOURCE_DIR "/config/event-codes.toml"),
+        arc::daemon::alarm_service_hooks{
+            [this](storage::writer::job work, storage::writer::job_done done) {
+                run_job(std::move(work), std::move(done));
+            },
+            [this](std::optional<arc::engine::time_point> deadline) { armed = deadline; },
+            [](std::chrono::milliseconds, std::function<void()>) {}}};
 };
 
 class admin_api_test : public ::testing::Test {
@@ -162,7 +178,7 @@ TEST_F(admin_api_test, bad_account_key_mode_protocol) {
 TEST_F(admin_api_test, malformed_and_unknown) {
     expect_error(call(std::string("not json")), "bad_request");
     expect_error(call(std::string("[1,2]")), "bad_request");
-    expect_error(call(json{{"id", 1}}), "bad_request");
+    expect_error(call(json{{"alarm", 1}}), "bad_request");
     const json r = call(json{{"cmd", "frobnicate"}, {"id", 7}});
     expect_error(r, "unknown_command");
     EXPECT_EQ(r["id"], 7);
@@ -205,6 +221,148 @@ TEST_F(admin_api_test, events_newest_first_with_limit) {
     expect_error(call(json{{"cmd", "events"}, {"account", "1234"}, {"limit", 1001}}), "invalid");
     expect_error(call(json{{"cmd", "events"}, {"account", "1234"}, {"limit", "3"}}), "bad_request");
     expect_error(call(json{{"cmd", "events"}}), "bad_request");
+}
+
+// A frame from a device as arcd handles it: decided, stored, then fed to the alarm engine.
+json receive(fake_backend& backend, const std::string& account, const std::string& seq,
+             const std::string& data, const std::string& token = "SIA-DCS") {
+    arc::protocol::dc09_message_spec spec;
+    spec.token = token;
+    spec.seq = seq;
+    spec.acct = account;
+    spec.data = data;
+    const std::string raw = arc::protocol::encode_dc09(spec);
+    const arc::protocol::receiver_policy policy;
+    arc::protocol::receive_context ctx;
+    ctx.now_unix = backend.now_ms_ / 1000;
+    ctx.policy = &policy;
+    ctx.lookup = [](std::string_view) { return arc::protocol::account_info{}; };
+    const arc::protocol::dc09_result result = arc::protocol::handle_dc09_frame(raw, ctx);
+    storage::event_record rec;
+    rec.received_ms = backend.now_ms_;
+    rec.transport = "tcp";
+    rec.peer = "127.0.0.1:1";
+    rec.raw = raw;
+    rec.account = account;
+    rec.decoded_json = "{}";
+    rec.reply_kind = "ACK";
+    rec.accepted = result.accepted;
+    const std::int64_t id = storage::insert_event(backend.db_, rec);
+    std::vector<arc::engine::event> events;
+    backend.alarms_.normalise(result, backend.now_ms_, events);
+    const auto lane = arc::daemon::alarm_service::lane_of(events);
+    backend.alarms_.ingest(id, events, arc::engine::from_ms(backend.now_ms_));
+    return json{{"events", events.size()},
+                {"lane", lane == storage::lane::alarm ? "alarm" : "routine"}};
+}
+
+TEST_F(admin_api_test, alarm_commands_follow_the_lifecycle) {
+    backend_.now_ms_ += 1000;
+    receive(backend_, "1234", "0001", "#1234|Nri1/QA001");
+    json r = call(json{{"cmd", "alarms"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    ASSERT_EQ(r["result"]["open"], 1);
+    const json alarm = r["result"]["alarms"][0];
+    EXPECT_EQ(alarm["class"], "critical");
+    EXPECT_EQ(alarm["kind"], "personal_emergency");
+    EXPECT_EQ(alarm["state"], "new");
+    EXPECT_EQ(alarm["code"], "QA");
+    EXPECT_EQ(alarm["zone"], "001");
+    const auto id = alarm["id"].get<std::int64_t>();
+
+    r = call(json{{"cmd", "alarm.close"}, {"alarm", id}, {"outcome", "ok"}});
+    expect_error(r, "invalid");
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("new"), std::string::npos) << r;
+
+    r = call(json{{"cmd", "alarm.take"}, {"alarm", id}, {"actor", "anna"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["alarm"]["state"], "taken");
+    EXPECT_EQ(r["result"]["alarm"]["holder"], "anna");
+    ASSERT_EQ(
+        call(json{
+            {"cmd", "alarm.note"}, {"alarm", id}, {"actor", "anna"}, {"text", "chiamo"}})["ok"],
+        true);
+    ASSERT_EQ(call(json{{"cmd", "alarm.acknowledge"}, {"alarm", id}, {"actor", "anna"}})["ok"],
+              true);
+    r = call(json{{"cmd", "alarm.close"}, {"alarm", id}, {"actor", "anna"}, {"outcome", "falso"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["alarm"]["state"], "closed");
+    EXPECT_EQ(r["result"]["alarm"]["outcome"], "falso");
+    EXPECT_EQ(call(json{{"cmd", "alarms"}})["result"]["open"], 0);
+
+    // Closed alarms are shown from storage: every step, attributed, and the event itself.
+    r = call(json{{"cmd", "alarm.show"}, {"alarm", id}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["alarm"]["state"], "closed");
+    EXPECT_EQ(r["result"]["alarm"]["outcome"], "falso");
+    std::vector<std::string> steps;
+    for (const json& entry : r["result"]["timeline"]) {
+        steps.push_back(entry["change"].get<std::string>() + ":" +
+                        entry["actor"].get<std::string>());
+    }
+    EXPECT_EQ(steps, (std::vector<std::string>{"opened:system", "transitioned:anna", "noted:anna",
+                                               "transitioned:anna", "closed:anna"}));
+    ASSERT_EQ(r["result"]["events"].size(), 1U);
+    EXPECT_NE(r["result"]["events"][0]["raw"].get<std::string>().find("QA001"), std::string::npos);
+}
+
+TEST_F(admin_api_test, alarm_command_errors_name_the_field) {
+    receive(backend_, "1234", "0001", "#1234|Nri1/QA001");
+    expect_error(call(json{{"cmd", "alarm.take"}}), "bad_request");
+    expect_error(call(json{{"cmd", "alarm.take"}, {"alarm", "1"}}), "bad_request");
+    expect_error(call(json{{"cmd", "alarm.take"}, {"alarm", 0}}), "invalid");
+    expect_error(call(json{{"cmd", "alarm.take"}, {"alarm", 99}}), "not_found");
+    expect_error(call(json{{"cmd", "alarm.show"}, {"alarm", 99}}), "not_found");
+    expect_error(call(json{{"cmd", "alarm.take"}, {"alarm", 1}, {"actor", "  "}}), "invalid");
+    expect_error(call(json{{"cmd", "alarm.close"}, {"alarm", 1}}), "bad_request");
+    expect_error(call(json{{"cmd", "alarm.dispatch"}, {"alarm", 1}}), "bad_request");
+    expect_error(call(json{{"cmd", "alarms"}, {"limit", 0}}), "invalid");
+    // A subscription needs a connection to push to.
+    expect_error(call(json{{"cmd", "alarms.subscribe"}}), "invalid");
+}
+
+TEST_F(admin_api_test, periodic_tests_go_in_the_routine_lane_and_open_nothing) {
+    EXPECT_EQ(receive(backend_, "1234", "0001", "#1234|Nri1/RP000")["lane"], "routine");
+    EXPECT_EQ(receive(backend_, "1234", "0002", "", "NULL")["lane"], "routine");
+    EXPECT_EQ(receive(backend_, "1234", "0003", "#1234|Nri1/YT001")["lane"], "alarm");
+    EXPECT_EQ(receive(backend_, "1234", "0004", "#1234|Nri1/YR001")["lane"], "alarm");
+    EXPECT_EQ(call(json{{"cmd", "alarms"}})["result"]["open"], 0);  // YT closed by its restore
+    // Every event of a multi-event frame counts, none taken for a retransmission of another.
+    const json two = receive(backend_, "1234", "0005", "#1234|Nri1/QA001/MA002");
+    EXPECT_EQ(two["events"], 2);
+    EXPECT_EQ(call(json{{"cmd", "alarms"}})["result"]["open"], 2);
+}
+
+TEST_F(admin_api_test, test_mode_for_a_while) {
+    ASSERT_EQ(call(json{{"cmd", "device.add"},
+                        {"account", "1234"},
+                        {"protocol", "dc09"},
+                        {"type", "pendant"}})["ok"],
+              true);
+    json r = call(
+        json{{"cmd", "device.set_mode"}, {"account", "1234"}, {"mode", "test"}, {"for_s", 7200}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["device"]["mode"], "test");
+    EXPECT_EQ(r["result"]["device"]["type"], "pendant");
+    EXPECT_FALSE(r["result"]["device"]["test_until"].is_null()) << r.dump();
+    // The engine's timer now ends the test mode by itself.
+    ASSERT_TRUE(backend_.armed.has_value());
+    EXPECT_EQ(arc::engine::to_ms(*backend_.armed), backend_.now_ms_ + 7200 * 1000);
+    receive(backend_, "1234", "0001", "#1234|Nri1/QA001");
+    EXPECT_EQ(call(json{{"cmd", "alarms"}})["result"]["open"], 0);
+
+    expect_error(
+        call(json{
+            {"cmd", "device.set_mode"}, {"account", "1234"}, {"mode", "active"}, {"for_s", 60}}),
+        "invalid");
+    expect_error(
+        call(json{{"cmd", "device.set_mode"}, {"account", "1234"}, {"mode", "test"}, {"for_s", 5}}),
+        "invalid");
+    expect_error(call(json{{"cmd", "device.add"},
+                           {"account", "5678"},
+                           {"protocol", "dc09"},
+                           {"type", "Home Unit"}}),
+                 "invalid");
 }
 
 }  // namespace

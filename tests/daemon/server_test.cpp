@@ -14,7 +14,9 @@
 #include <stdlib.h>
 
 #include "arc/api/client.hpp"
+#include "arc/config/event_codes.hpp"
 #include "arc/protocol/dc09.hpp"
+#include "arc/storage/alarms.hpp"
 #include "arc/storage/store.hpp"
 
 namespace {
@@ -95,6 +97,7 @@ protected:
         }
         arc::daemon::server_options opts;
         opts.handle_signals = false;
+        opts.event_codes = arc::config::load_event_codes(ARC_SOURCE_DIR "/config/event-codes.toml");
         opts.shutdown_grace = 2s;
         server_ = std::make_unique<arc::daemon::server>(io_, cfg_, *writer_, opts);
         server_->start();
@@ -397,6 +400,58 @@ TEST_F(server_test, admin_api_over_the_socket_with_the_blocking_client) {
     net::post(io_, [&] { server_->stop(); });
     io_thread.join();
     server_.reset();
+}
+
+TEST_F(server_test, events_stored_without_their_alarm_changes_are_fed_again_at_start) {
+    // As after a kill -9 between an event's commit and its alarm changes' commit: the event is
+    // on disk (and was ACKed), the engine cursor is behind it.
+    std::int64_t event_id = 0;
+    {
+        auto db = storage::database::open(cfg_.storage_path);
+        storage::event_record rec;
+        rec.received_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+        rec.transport = "tcp";
+        rec.peer = "127.0.0.1:1";
+        protocol::dc09_message_spec spec;
+        spec.seq = "0042";
+        spec.acct = clear_account;
+        spec.data = "#" + std::string(clear_account) + "|Nri1/QA001";
+        rec.raw = protocol::encode_dc09(spec);
+        rec.account = clear_account;
+        rec.token = "SIA-DCS";
+        rec.seq = "0042";
+        rec.decoded_json = "{}";
+        rec.reply_kind = "ACK";
+        rec.accepted = true;
+        event_id = storage::insert_event(db, rec);
+    }
+    start();
+    std::thread io_thread([&] {
+        io_.restart();
+        io_.run_for(20s);
+    });
+    try {
+        auto c = arc::api::client::connect(cfg_.api_socket.string(), 5s);
+        const auto listing = c.request({{"cmd", "alarms"}});
+        ASSERT_EQ(listing["open"], 1) << listing.dump();
+        EXPECT_EQ(listing["alarms"][0]["account"], clear_account);
+        EXPECT_EQ(listing["alarms"][0]["kind"], "personal_emergency");
+        const auto status = c.request({{"cmd", "status"}});
+        EXPECT_EQ(status["alarms"]["replayed_events"], 1) << status.dump();
+    } catch (...) {
+        net::post(io_, [&] { server_->stop(); });
+        io_thread.join();
+        throw;
+    }
+    net::post(io_, [&] { server_->stop(); });
+    io_thread.join();
+    server_.reset();
+    // The alarm and the cursor are on disk now: the next start feeds nothing again.
+    auto db = storage::database::open(cfg_.storage_path);
+    EXPECT_EQ(storage::engine_event_cursor(db), event_id);
+    EXPECT_EQ(storage::load_open_alarms(db).open.size(), 1U);
 }
 
 }  // namespace

@@ -93,6 +93,11 @@ public:
     /// The first `limit` entries of queue(), in O(limit): what a console's first screen shows.
     std::vector<alarm_id> queue(std::size_t limit) const;
 
+    /// Entries of queue() (open alarms that are not storm members), in O(1).
+    std::size_t queue_size() const noexcept { return queue_.size(); }
+    /// Open alarms, storm members included, in O(1).
+    std::size_t open_count() const noexcept { return alarms_.size(); }
+
     /// The first entry of queue() (the alarm to answer next), in O(1); empty when none is open.
     std::optional<alarm_id> head() const;
 

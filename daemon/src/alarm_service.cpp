@@ -1,0 +1,479 @@
+#include "alarm_service.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "admin_api.hpp"
+#include "registry.hpp"
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "arc/api/alarm_json.hpp"
+#include "arc/api/json.hpp"
+
+namespace arc::daemon {
+namespace {
+
+using nlohmann::json;
+
+engine::device_mode to_engine_mode(storage::device_mode mode) noexcept {
+    switch (mode) {
+        case storage::device_mode::test:
+            return engine::device_mode::test;
+        case storage::device_mode::retired:
+            return engine::device_mode::retired;
+        case storage::device_mode::active:
+            break;
+    }
+    return engine::device_mode::active;
+}
+
+engine::device_state to_device_state(const storage::device& dev) {
+    engine::device_state state;
+    state.account = device_registry::normalise(dev.account);
+    state.device_type = dev.device_type;
+    state.mode = to_engine_mode(dev.mode);
+    if (dev.mode == storage::device_mode::test && dev.test_until_ms) {
+        state.test_until = engine::from_ms(*dev.test_until_ms);
+    }
+    if (dev.interval_s) {
+        state.interval = std::chrono::seconds(*dev.interval_s);
+    }
+    if (dev.last_seen_ms) {
+        state.last_seen = engine::from_ms(*dev.last_seen_ms);
+    }
+    state.vendor = dev.vendor;
+    return state;
+}
+
+// Contact ID codes are shown as the industry writes them: E101 event, R101 restore, S101 status.
+std::string cid_display_code(char qualifier, std::string_view code) {
+    const char prefix = qualifier == '3' ? 'R' : qualifier == '6' ? 'S' : 'E';
+    return fmt::format("{}{}", prefix, code);
+}
+
+}  // namespace
+
+alarm_service::alarm_service(engine::engine_config config, config::event_code_map codes,
+                             alarm_service_hooks hooks)
+    : engine_(std::move(config)),
+      codes_(std::move(codes)),
+      hooks_(std::move(hooks)),
+      pending_(std::make_unique<batch>()) {}
+
+void alarm_service::rebuild(storage::database& db, engine::time_point now) {
+    storage::alarm_snapshot snapshot = storage::load_open_alarms(db);
+    std::vector<engine::device_state> devices;
+    for (const storage::device& dev : storage::list_devices(db)) {
+        devices.push_back(to_device_state(dev));
+    }
+    const std::size_t open = snapshot.open.size();
+    const std::size_t device_count = devices.size();
+    engine_ = engine::engine::rebuild(engine_.config(), std::move(snapshot.open),
+                                      std::move(devices), now, snapshot.max_id);
+    pending_->data.event_cursor = 0;
+    spdlog::info("alarm engine: {} open alarms, {} devices, event cursor {}", open, device_count,
+                 snapshot.event_cursor);
+    rearm();
+}
+
+std::size_t alarm_service::replay(storage::database& db, const redecoder& redecode,
+                                  engine::time_point now) {
+    std::int64_t cursor = storage::engine_event_cursor(db);
+    std::size_t fed = 0;
+    std::vector<engine::event> events;
+    for (;;) {
+        const std::vector<storage::event_record> records = storage::events_after(db, cursor, 1000);
+        if (records.empty()) {
+            break;
+        }
+        for (const storage::event_record& rec : records) {
+            cursor = rec.id;
+            const std::optional<protocol::dc09_result> result = redecode(rec);
+            events.clear();
+            if (result) {
+                normalise(*result, rec.received_ms, events);
+            }
+            if (events.empty()) {
+                continue;
+            }
+            ingest(rec.id, events, now);
+            ++fed;
+        }
+        // The cursor moves past events that gave nothing, too (one job, not one per event).
+        pending_->data.event_cursor = std::max(pending_->data.event_cursor, cursor);
+    }
+    replayed_events_ += fed;
+    if (fed > 0) {
+        spdlog::warn(
+            "alarm engine: {} events committed before the last stop had no alarm "
+            "changes on disk; fed them again",
+            fed);
+    }
+    flush();
+    return fed;
+}
+
+void alarm_service::normalise(const protocol::dc09_result& result, std::int64_t received_ms,
+                              std::vector<engine::event>& out) const {
+    if (!result.accepted || !result.frame) {
+        return;
+    }
+    engine::event base;
+    base.account = device_registry::normalise(result.frame->acct);
+    base.received = engine::from_ms(received_ms);
+    std::string vendor;
+    if (const engine::device_state* dev = engine_.device(base.account)) {
+        base.device_type = dev->device_type;
+        base.mode = dev->mode;
+        vendor = dev->vendor;
+    }
+    const std::string data = result.content ? result.content->data : std::string();
+    if (!result.frame->seq.empty()) {
+        base.dc09 = engine::dc09_identity{base.account, result.frame->seq, data};
+    }
+    if (result.is_link_test()) {
+        // A link test says the device (or its receiver path) is alive: supervision counts it.
+        engine::event ev = std::move(base);
+        ev.cls = engine::alarm_class::log_only;
+        ev.kind = engine::event_kind::periodic_test;
+        ev.code = "NULL";
+        ev.text = "Test di collegamento";
+        out.push_back(std::move(ev));
+        return;
+    }
+    if (result.sia) {
+        const auto& events = result.sia->events;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const protocol::sia_event& se = events[i];
+            engine::event ev = base;
+            engine::apply_classification(
+                ev, codes_.classify(config::code_family::sia, se.code, '1', vendor));
+            ev.code = se.code;
+            ev.zone = se.address;
+            if (!se.text.empty()) {
+                ev.text = fmt::format("{}: {}", ev.text, se.text);
+            }
+            if (ev.dc09 && i > 0) {
+                // Each event of a multi-event frame is its own fact, not a retransmission of
+                // the first.
+                ev.dc09->data = fmt::format("{}#{}", data, i);
+            }
+            out.push_back(std::move(ev));
+        }
+        return;
+    }
+    if (result.cid) {
+        const protocol::cid_event& ce = result.cid->event;
+        engine::event ev = std::move(base);
+        engine::apply_classification(
+            ev, codes_.classify(config::code_family::cid, ce.code, ce.qualifier, vendor));
+        ev.code = cid_display_code(ce.qualifier, ce.code);
+        ev.zone = ce.zone;
+        out.push_back(std::move(ev));
+    }
+}
+
+storage::lane alarm_service::lane_of(const std::vector<engine::event>& events) noexcept {
+    for (const engine::event& ev : events) {
+        if (ev.cls != engine::alarm_class::log_only || ev.is_restore) {
+            return storage::lane::alarm;
+        }
+    }
+    return storage::lane::routine;
+}
+
+void alarm_service::ingest(std::int64_t event_id, std::vector<engine::event>& events,
+                           engine::time_point now) {
+    engine::changes all;
+    for (engine::event& ev : events) {
+        ev.event_id = static_cast<std::uint64_t>(event_id);
+        engine::changes out = engine_.ingest(ev, now);
+        if (all.empty()) {
+            all = std::move(out);
+        } else {
+            std::move(out.begin(), out.end(), std::back_inserter(all));
+        }
+    }
+    absorb(std::move(all), event_id);
+}
+
+void alarm_service::on_timer(engine::time_point now) {
+    engine::changes out = engine_.advance(now, max_advance_slice);
+    if (!out.empty()) {
+        absorb(std::move(out), 0);
+    } else {
+        rearm();
+    }
+}
+
+void alarm_service::act(const action_request& request, engine::time_point now,
+                        std::function<void(action_result)> done) {
+    const engine::alarm* found = engine_.find(request.id);
+    if (found == nullptr) {
+        done({"not_found", fmt::format("no open alarm {}", request.id), nullptr});
+        return;
+    }
+    // A copy: a close removes the alarm from the engine, and the answer still shows it.
+    engine::alarm copy = *found;
+    engine::expected<engine::changes> out;
+    switch (request.action) {
+        case alarm_action::take:
+            out = engine_.take(request.id, request.actor, now);
+            break;
+        case alarm_action::acknowledge:
+            out = engine_.acknowledge(request.id, request.actor, now);
+            break;
+        case alarm_action::dispatch:
+            out = engine_.dispatch(request.id, request.actor, request.text, now);
+            break;
+        case alarm_action::close:
+            out = engine_.close(request.id, request.actor, request.text, now);
+            break;
+        case alarm_action::note:
+            out = engine_.add_note(request.id, request.actor, request.text, now);
+            break;
+    }
+    if (!out) {
+        done({"invalid",
+              fmt::format("alarm {} ({}): {}", request.id, engine::to_string(copy.state),
+                          out.error().message()),
+              nullptr});
+        return;
+    }
+    json rendered;
+    if (const engine::alarm* after = engine_.find(request.id)) {
+        rendered = api::alarm_to_json(*after);
+    } else {
+        for (const engine::change& c : *out) {
+            if (c.alarm.id == request.id) {
+                copy.state = c.alarm.state;
+                copy.level = c.alarm.level;
+                copy.holder = c.alarm.holder;
+                if (c.kind == engine::change_kind::closed) {
+                    copy.outcome = c.detail;
+                }
+            }
+        }
+        rendered = api::alarm_to_json(copy);
+        if (copy.state == engine::alarm_state::closed) {
+            rendered["closed"] = api::iso8601_utc_ms(engine::to_ms(now));
+        }
+    }
+    absorb(
+        std::move(*out), 0,
+        [done = std::move(done), rendered = std::move(rendered)](std::error_code ec) mutable {
+            if (ec) {
+                done({ec == storage::errc::queue_full || ec == storage::errc::stopped ? "busy"
+                                                                                      : "internal",
+                      fmt::format("not stored: {}", ec.message()), nullptr});
+                return;
+            }
+            done({"", "", std::move(rendered)});
+        });
+}
+
+void alarm_service::set_device(const storage::device& device, engine::time_point now) {
+    engine::changes out = engine_.set_device(to_device_state(device), now);
+    absorb(std::move(out), 0);
+}
+
+void alarm_service::remove_device(std::string_view account) {
+    engine_.remove_device(device_registry::normalise(account));
+    rearm();
+}
+
+json alarm_service::list(std::size_t limit) const {
+    json alarms = json::array();
+    for (const engine::alarm_id id : engine_.queue(limit)) {
+        if (const engine::alarm* a = engine_.find(id)) {
+            alarms.push_back(api::alarm_to_json(*a));
+        }
+    }
+    return json{{"open", engine_.queue_size()}, {"alarms", std::move(alarms)}};
+}
+
+std::pair<std::uint64_t, json> alarm_service::subscribe(push_sink sink, std::size_t limit) {
+    const std::uint64_t token = next_token_++;
+    subscribers_.emplace(token, std::move(sink));
+    json result = list(limit);
+    result["subscribed"] = true;
+    result["seq"] = seq_;
+    return {token, std::move(result)};
+}
+
+void alarm_service::unsubscribe(std::uint64_t token) { subscribers_.erase(token); }
+
+bool alarm_service::idle() const noexcept {
+    return !in_flight_ && pending_->data.changes.empty() && pending_->waiters.empty() &&
+           pending_->data.event_cursor == 0;
+}
+
+json alarm_service::stats() const {
+    return json{{"open", engine_.open_count()},
+                {"pending_timers", engine_.pending_timers()},
+                {"persisted_batches", persisted_batches_},
+                {"persisted_changes", persisted_changes_},
+                {"failed_batches", failed_batches_},
+                {"pending_changes", pending_->data.changes.size()},
+                {"replayed_events", replayed_events_},
+                {"subscribers", subscribers_.size()},
+                {"seq", seq_}};
+}
+
+void alarm_service::absorb(engine::changes&& out, std::int64_t event_cursor,
+                           std::function<void(std::error_code)> waiter) {
+    // Heartbeats and repeats change no alarm: neither stored (the event row is) nor pushed.
+    std::erase_if(out, [](const engine::change& c) {
+        return c.kind == engine::change_kind::logged ||
+               c.kind == engine::change_kind::retransmitted;
+    });
+    storage::alarm_batch& data = pending_->data;
+    for (const engine::change& c : out) {
+        if ((c.kind == engine::change_kind::opened ||
+             c.kind == engine::change_kind::storm_grouped) &&
+            c.alarm.id != 0) {
+            if (const engine::alarm* a = engine_.find(c.alarm.id)) {
+                data.created.push_back(*a);
+            }
+        }
+    }
+    if (data.changes.empty()) {
+        data.changes = std::move(out);
+    } else {
+        std::move(out.begin(), out.end(), std::back_inserter(data.changes));
+    }
+    data.event_cursor = std::max(data.event_cursor, event_cursor);
+    if (waiter) {
+        pending_->waiters.push_back(std::move(waiter));
+    }
+    rearm();
+    flush();
+}
+
+void alarm_service::flush() {
+    if (in_flight_ || stopped_ || idle()) {
+        return;
+    }
+    std::shared_ptr<batch> sending(pending_.release());
+    pending_ = std::make_unique<batch>();
+    in_flight_ = true;
+    hooks_.run_job(
+        [sending](storage::database& db) { storage::persist_alarm_batch(db, sending->data); },
+        [this, sending](std::error_code ec, const std::string& message) {
+            in_flight_ = false;
+            if (ec == storage::errc::stopped) {
+                // arcd is stopping: what is not on disk is rebuilt at the next start (event
+                // changes are fed again from the cursor; timers are recomputed).
+                stopped_ = true;
+                spdlog::warn(
+                    "alarm engine: {} changes not persisted at shutdown; the next "
+                    "start feeds their events again",
+                    sending->data.changes.size());
+                for (auto& waiter : sending->waiters) {
+                    waiter(ec);
+                }
+                return;
+            }
+            if (ec) {
+                ++failed_batches_;
+                spdlog::error("alarm engine: persisting {} changes failed ({}); retrying",
+                              sending->data.changes.size(),
+                              message.empty() ? ec.message() : message);
+                // Put them back in front of whatever came meanwhile and try again shortly.
+                batch& later = *pending_;
+                sending->data.changes.insert(sending->data.changes.end(),
+                                             std::make_move_iterator(later.data.changes.begin()),
+                                             std::make_move_iterator(later.data.changes.end()));
+                later.data.changes = std::move(sending->data.changes);
+                sending->data.created.insert(sending->data.created.end(),
+                                             std::make_move_iterator(later.data.created.begin()),
+                                             std::make_move_iterator(later.data.created.end()));
+                later.data.created = std::move(sending->data.created);
+                later.data.event_cursor =
+                    std::max(later.data.event_cursor, sending->data.event_cursor);
+                sending->waiters.insert(sending->waiters.end(),
+                                        std::make_move_iterator(later.waiters.begin()),
+                                        std::make_move_iterator(later.waiters.end()));
+                later.waiters = std::move(sending->waiters);
+                hooks_.call_later(std::chrono::milliseconds(500), [this]() { flush(); });
+                return;
+            }
+            ++persisted_batches_;
+            persisted_changes_ += sending->data.changes.size();
+            publish(sending->data.changes);
+            for (auto& waiter : sending->waiters) {
+                waiter({});
+            }
+            flush();
+        });
+}
+
+void alarm_service::publish(const engine::changes& out) {
+    for (const engine::change& c : out) {
+        ++seq_;
+        if (subscribers_.empty()) {
+            continue;
+        }
+        const std::optional<engine::alarm_id> head = engine_.head();
+        std::optional<std::size_t> rank;
+        // Rank of an alarm among the first screen of the queue (critical and urgent alarms are
+        // there); beyond it the rank is not computed.
+        if (c.alarm.id != 0 && !c.alarm.storm_id && c.alarm.state != engine::alarm_state::closed) {
+            const std::vector<engine::alarm_id> first = engine_.queue(64);
+            if (const auto it = std::find(first.begin(), first.end(), c.alarm.id);
+                it != first.end()) {
+                rank = static_cast<std::size_t>(it - first.begin());
+            }
+        }
+        json body = api::change_to_json(c, seq_, rank, head);
+        auto line = std::make_shared<const std::string>(
+            dump_line(json{{"push", "change"}, {"change", std::move(body)}}));
+        for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+            if (it->second(line)) {
+                ++it;
+            } else {
+                it = subscribers_.erase(it);
+            }
+        }
+    }
+}
+
+void alarm_service::rearm() {
+    if (hooks_.arm_timer) {
+        hooks_.arm_timer(engine_.next_deadline());
+    }
+}
+
+}  // namespace arc::daemon
+
+namespace arc::daemon {
+
+engine::engine_config to_engine_config(const config::daemon_config& cfg) {
+    const config::engine_settings& in = cfg.engine;
+    engine::engine_config out;
+    const auto to_durations = [](const std::vector<std::chrono::seconds>& ages) {
+        return std::vector<engine::duration>(ages.begin(), ages.end());
+    };
+    out.escalation[static_cast<std::size_t>(engine::alarm_class::critical)] =
+        to_durations(in.escalation_critical);
+    out.escalation[static_cast<std::size_t>(engine::alarm_class::urgent)] =
+        to_durations(in.escalation_urgent);
+    out.escalation[static_cast<std::size_t>(engine::alarm_class::technical)] =
+        to_durations(in.escalation_technical);
+    out.escalation[static_cast<std::size_t>(engine::alarm_class::log_only)] = {};
+    out.retransmission_window = in.retransmission_window;
+    out.storm_threshold = in.storm_threshold;
+    out.storm_window = in.storm_window;
+    out.supervision_grace_percent = in.supervision_grace_percent;
+    out.supervision_grace_fixed = in.supervision_grace_fixed;
+    out.supervision_interval.clear();
+    for (const auto& [type, interval] : in.supervision_interval) {
+        out.supervision_interval.emplace(type, interval);
+    }
+    out.retired =
+        in.retired_queue ? engine::retired_policy::queue : engine::retired_policy::record_only;
+    return out;
+}
+
+}  // namespace arc::daemon
