@@ -1138,24 +1138,29 @@ int run(int argc, const char* const* argv) {
             const auto r = call(g, {{"cmd", "alarms"}, {"limit", alarm_limit}});
             print_result(g, r, alarms_to_text(r, now_unix_ms()));
         } else if (*alarm_show) {
-            const auto r = call(g, {{"cmd", "alarm.show"}, {"id", *alarm_id}});
+            const auto r = call(g, {{"cmd", "alarm.show"}, {"alarm", *alarm_id}});
             print_result(g, r, alarm_show_to_text(r));
         } else if (*alarm) {
             for (const auto& a : actions) {
                 if (!*a.app) {
                     continue;
                 }
-                json req{{"cmd", a.cmd}, {"id", *alarm_id}};
-                if (a.app->count("--actor") > 0) {
+                json req{{"cmd", a.cmd}, {"alarm", *alarm_id}};
+                // Each action has only some of the options: ask for those it has.
+                const auto given = [&a](const char* name) {
+                    const CLI::Option* opt = a.app->get_option_no_throw(name);
+                    return opt != nullptr && opt->count() > 0;
+                };
+                if (given("--actor")) {
                     req["actor"] = actor;
                 }
-                if (a.app->count("--team") > 0) {
+                if (given("--team")) {
                     req["team"] = team;
                 }
-                if (a.app->count("--outcome") > 0) {
+                if (given("--outcome")) {
                     req["outcome"] = outcome;
                 }
-                if (a.app->count("--text") > 0) {
+                if (given("--text")) {
                     req["text"] = note_text;
                 }
                 const auto r = call(g, req);
