@@ -72,13 +72,18 @@ class Daemon:
         self.proc = None
         self.tcp_port = 0
         self.udp_port = 0
+        self.extra = ()
 
-    def start(self, tcp_port=0, udp_port=0, extra=()):
+    def start(self, tcp_port=0, udp_port=0, extra=None):
+        extra = self.extra if extra is None else extra
+        self.extra = extra
         args = [BIN["arcd"], "--config", os.path.join(SOURCE, "config", "arcd.toml"),
                 "--set", f"storage.path={self.db}",
                 "--set", f"listen.api={self.sock}",
                 "--set", f"listen.dc09_tcp=127.0.0.1:{tcp_port}",
-                "--set", f"listen.dc09_udp=127.0.0.1:{udp_port}", *extra]
+                "--set", f"listen.dc09_udp=127.0.0.1:{udp_port}",
+                "--set", f"engine.event_codes={os.path.join(SOURCE, 'config', 'event-codes.toml')}",
+                *extra]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, cwd=self.workdir, stdout=log, stderr=log)
         log.close()
@@ -611,6 +616,214 @@ class Crash(DaemonCase):
         stored = self.stored_raws()
         missing = [a for a in acked if a not in stored]
         self.assertEqual(missing, [], f"{len(missing)} of {len(acked)} ACKed frames lost")
+
+
+def sia_frame(account: str, seq: int, code: str, zone: str = "001") -> bytes:
+    """A clear-text SIA-DCS frame carrying one event."""
+    return frame(b'"SIA-DCS"%04dL0#%s[#%s|Nri1/%s%s]' % (seq, account.encode(), account.encode(),
+                                                          code.encode(), zone.encode()))
+
+
+class Alarms(DaemonCase):
+    """Events become alarms in queue order; operators move them; restarts change nothing."""
+
+    EXTRA = ("--set", "engine.storm_threshold=3",
+             "--set", "engine.escalation_critical_s=[2, 600]")
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="arc-it-")
+        self.daemon = Daemon(self.tmp)
+        self.addCleanup(self.kill_leftover)
+        self.daemon.start(extra=self.EXTRA)
+        self.seq = 0
+
+    def send(self, account, code, zone="001", udp=False):
+        self.seq += 1
+        raw = sia_frame(account, self.seq, code, zone)
+        reply = self.daemon.exchange_udp(raw) if udp else self.daemon.exchange_tcp(raw)
+        self.assertIn(b'"ACK"', reply, f"{code} from {account}: {reply!r}")
+        return raw
+
+    def alarms(self):
+        return self.daemon.arcctl("alarms")
+
+    def wait_for(self, predicate, what, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = self.alarms()
+            if predicate(result):
+                return result
+            time.sleep(0.05)
+        self.fail(f"timed out waiting for {what}: {self.alarms()}")
+
+    def add(self, account, *args):
+        self.daemon.arcctl("device", "add", "--account", account, "--protocol", "dc09", *args)
+
+    def test_pendant_on_top_duplicates_join_restore_closes(self):
+        self.add(PLAIN)
+        self.add("2001")
+        self.send("2001", "YT")  # low battery: technical
+        self.send(PLAIN, "QA")  # pendant press: critical
+        listing = self.wait_for(lambda r: r["open"] == 2, "two alarms")
+        top = listing["alarms"][0]
+        self.assertEqual((top["class"], top["kind"], top["account"], top["state"]),
+                         ("critical", "personal_emergency", PLAIN, "new"))
+        self.assertEqual(top["text"], "Richiesta di soccorso")
+        self.assertEqual(listing["alarms"][1]["kind"], "low_battery")
+
+        # Pressing again joins the open alarm; a retransmitted frame is ACKed and counted once.
+        raw = self.send(PLAIN, "QA")
+        reply = self.daemon.exchange_tcp(raw)
+        self.assertIn(b'"ACK"', reply)
+        listing = self.wait_for(lambda r: r["alarms"][0]["event_count"] == 2, "merge")
+        self.assertEqual(listing["open"], 2)
+        time.sleep(0.3)
+        self.assertEqual(self.alarms()["alarms"][0]["event_count"], 2, "retransmission counted")
+
+        # The battery restore closes the technical alarm by itself, restore recorded.
+        tech_id = listing["alarms"][1]["id"]
+        self.send("2001", "YR")
+        self.wait_for(lambda r: r["open"] == 1, "restore closing the technical alarm")
+        shown = self.daemon.arcctl("alarm", "show", str(tech_id))
+        self.assertEqual(shown["alarm"]["state"], "closed")
+        self.assertEqual(shown["alarm"]["outcome"], "restored")
+        self.assertIsNotNone(shown["alarm"]["restored"])
+        self.assertEqual([e["change"] for e in shown["timeline"]], ["opened", "closed"])
+        self.assertEqual(len(shown["events"]), 2)
+        self.assertIn("YR", shown["events"][1]["raw"])
+
+    def test_operator_lifecycle_and_illegal_steps(self):
+        self.add(PLAIN)
+        self.send(PLAIN, "MA")
+        alarm_id = self.wait_for(lambda r: r["open"] == 1, "alarm")["alarms"][0]["id"]
+        r = self.daemon.arcctl("alarm", "close", str(alarm_id), "--outcome", "x", expect_rc=1)
+        self.assertIn("new", r.stderr.decode() + r.stdout.decode())
+        a = self.daemon.arcctl("alarm", "take", str(alarm_id), "--actor", "anna")["alarm"]
+        self.assertEqual((a["state"], a["holder"]), ("taken", "anna"))
+        self.daemon.arcctl("alarm", "note", str(alarm_id), "--text", "chiamata la figlia",
+                           "--actor", "anna")
+        self.daemon.arcctl("alarm", "ack", str(alarm_id), "--actor", "anna")
+        a = self.daemon.arcctl("alarm", "close", str(alarm_id), "--outcome", "falso allarme",
+                               "--actor", "anna")["alarm"]
+        self.assertEqual((a["state"], a["outcome"]), ("closed", "falso allarme"))
+        self.assertEqual(self.alarms()["open"], 0)
+        shown = self.daemon.arcctl("alarm", "show", str(alarm_id))
+        steps = [(e["change"], e["actor"], e["to"]) for e in shown["timeline"]]
+        self.assertEqual(steps, [("opened", "system", None), ("transitioned", "anna", "taken"),
+                                 ("noted", "anna", None),
+                                 ("transitioned", "anna", "acknowledged"),
+                                 ("closed", "anna", "closed")])
+        r = self.daemon.arcctl("alarm", "take", "999", expect_rc=1)
+        self.assertIn("999", r.stderr.decode())
+
+    def test_watch_pushes_each_change(self):
+        self.add(PLAIN)
+        watch = subprocess.Popen([BIN["arcctl"], "--socket", self.daemon.sock, "--json",
+                                  "alarms", "--watch"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        self.addCleanup(lambda: (watch.kill(), watch.wait()))
+        lines = []
+
+        def reader():
+            for line in watch.stdout:
+                lines.append(json.loads(line))
+
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        deadline = time.monotonic() + 10
+        while not lines and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(lines, "no subscribe result")
+        self.assertEqual(lines[0]["open"], 0)
+        sent = time.monotonic()
+        self.send(PLAIN, "QA")
+        while len(lines) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertGreaterEqual(len(lines), 2, "no push")
+        change = lines[1]
+        self.assertEqual(change["change"], "opened")
+        self.assertEqual(change["alarm"]["account"], PLAIN)
+        self.assertEqual(change["head"], change["alarm"]["id"])
+        self.assertEqual(change["rank"], 0)
+        print(f"\nwatch: push {1000 * (time.monotonic() - sent):.1f} ms after the send",
+              file=sys.stderr)
+        self.daemon.arcctl("alarm", "take", str(change["alarm"]["id"]))
+        while len(lines) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(lines[2]["change"], "transitioned")
+        self.assertEqual(lines[2]["to"], "taken")
+        self.assertEqual(lines[2]["seq"], change["seq"] + 1)
+
+    def test_test_mode_records_but_never_queues(self):
+        self.add(PLAIN)
+        d = self.daemon.arcctl("device", "test-mode", PLAIN, "on", "--for", "1h")["device"]
+        self.assertEqual(d["mode"], "test")
+        self.assertIsNotNone(d["test_until"])
+        self.send(PLAIN, "QA")
+        time.sleep(0.5)
+        self.assertEqual(self.alarms()["open"], 0)
+        events = self.daemon.arcctl("events", PLAIN)["events"]
+        self.assertEqual(len(events), 1)
+        self.assertTrue(events[0]["accepted"])
+        self.daemon.arcctl("device", "test-mode", PLAIN, "off")
+        self.send(PLAIN, "QA")
+        self.wait_for(lambda r: r["open"] == 1, "alarm after test mode")
+
+    def test_storm_groups_mains_loss_under_the_pendant(self):
+        for i in range(5):
+            self.add(f"30{i:02d}")
+        self.add(PLAIN)
+        for i in range(5):
+            self.send(f"30{i:02d}", "AT")
+        self.send(PLAIN, "QA")
+        listing = self.wait_for(lambda r: r["open"] == 2, "storm + pendant")
+        self.assertEqual(listing["alarms"][0]["kind"], "personal_emergency")
+        storm = listing["alarms"][1]
+        self.assertTrue(storm["storm"])
+        self.assertEqual(storm["members"], 5)
+        shown = self.daemon.arcctl("alarm", "show", str(storm["id"]))
+        self.assertEqual(len(shown["members"]), 5)
+
+    def queue_state(self):
+        """What an operator sees, minus what legitimately moves with time (ages)."""
+        out = []
+        for a in self.alarms()["alarms"]:
+            out.append({k: a[k] for k in ("id", "class", "kind", "state", "level", "account",
+                                          "holder", "event_count", "storm", "storm_id",
+                                          "members", "opened", "text")})
+        return out
+
+    def test_kill9_rebuilds_the_same_queue(self):
+        for i in range(4):
+            self.add(f"30{i:02d}")
+        for account in ("4001", "4002", "4003", "4004"):
+            self.add(account)
+        for i in range(4):
+            self.send(f"30{i:02d}", "AT")  # a storm of 4 (threshold 3)
+        self.send("4001", "QA")
+        self.send("4002", "MA")
+        self.send("4003", "YT")
+        self.send("4004", "FA")
+        self.send("4001", "QA")  # merged
+        # The storm, two pendants, a battery, a fire: five entries.
+        listing = self.wait_for(lambda r: r["open"] == 5, "five queue entries")
+        by_account = {a["account"]: a["id"] for a in listing["alarms"]}
+        self.daemon.arcctl("alarm", "take", str(by_account["4002"]), "--actor", "anna")
+        self.daemon.arcctl("alarm", "take", str(by_account["4004"]), "--actor", "bruno")
+        self.daemon.arcctl("alarm", "ack", str(by_account["4004"]), "--actor", "bruno")
+        time.sleep(2.5)  # untaken critical alarms reach level 1 (escalation_critical_s=[2, 600])
+        before = self.queue_state()
+        self.assertEqual([a["level"] for a in before if a["account"] == "4001"], [1])
+        self.daemon.signal(signal.SIGKILL)
+        self.daemon.start(tcp_port=self.daemon.tcp_port, udp_port=self.daemon.udp_port)
+        after = self.queue_state()
+        self.assertEqual(after, before)
+        # And it goes on: the next alarm gets a new id, a merge still joins.
+        self.send("4001", "QA")
+        listing = self.wait_for(
+            lambda r: [a for a in r["alarms"] if a["account"] == "4001"][0]["event_count"] == 3,
+            "merge after restart")
+        self.assertEqual(listing["open"], 5)
 
 
 def main():
