@@ -501,7 +501,7 @@ int main() {
         "   personal_emergency) at 10/s; shipped engine defaults (storm = 20 technical alarms of\n"
         "   a kind within 60 s). Latency = start of ingest() to head() read and that alarm seen\n"
         "   to be this critical alarm or an older one. This is receipt -> head of the ENGINE's\n"
-        "   queue: the subscriber's stream (arcd pushing to consoles) does not exist yet.\n",
+        "   queue; bench_stream.py measures the same storm through arcd to a subscriber.\n",
         storm_events);
     storm_figures.print();
 

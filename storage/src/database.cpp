@@ -103,6 +103,9 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY NOT NULL,
     value INTEGER NOT NULL
 );
+-- Events stored before the engine existed are history, not alarms to raise at the upgrade.
+INSERT INTO meta (key, value)
+    SELECT 'engine_event_cursor', coalesce(max(id), 0) FROM events;
 )sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
     // subscribers (assistiti) and their ordered contacts, devices.subscriber_id REFERENCES;
