@@ -317,6 +317,9 @@ void receiver_framer::on_byte(char c) {
                     line_.clear();
                     b32_ = false;
                     b32_length_ = 0;
+                } else if (!raw_.empty() && raw_.back() == lf) {
+                    ++discarded_;  // blank lines before a 685 packet: one LF is kept
+                    return;
                 }
                 raw_.push_back(c);
                 return;

@@ -250,6 +250,19 @@ TEST(receiver_framer, lf_inside_a_line_drops_the_broken_part_and_resyncs) {
     EXPECT_EQ(framer.discarded(), 11U);
 }
 
+// Found by fuzz_surgard: a run of LFs grew the buffer without bound.
+TEST(receiver_framer, run_of_line_feeds_stays_bounded) {
+    receiver_framer framer(64);
+    framer.feed(std::string(10000, '\n'));
+    EXPECT_EQ(framer.buffered(), 1U);
+    framer.feed("11 1234 18 E101 01 C015\r");
+    const auto frames = drain(framer);
+    ASSERT_EQ(frames.size(), 1U);
+    ASSERT_TRUE(frames.front());
+    EXPECT_EQ(frames.front()->raw, "\n11 1234 18 E101 01 C015\r");
+    EXPECT_EQ(framer.discarded(), 9999U);
+}
+
 TEST(receiver_framer, nul_noise_that_is_no_b32_header_resyncs) {
     receiver_framer framer;
     framer.feed(std::string("\0", 1) + "501001 181234E10101015\x14");
