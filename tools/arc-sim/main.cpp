@@ -3,6 +3,7 @@
 #include <exception>
 #include <string>
 
+#include "scenario.hpp"
 #include "sim.hpp"
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -48,9 +49,10 @@ int main(int argc, char** argv) {
     bool quiet = false;
     bool no_tag = false;
     app.add_option("--host", opts.host, "receiver address")->capture_default_str();
-    app.add_option("--port", opts.port, "receiver port")->required();
+    app.add_option("--port", opts.port, "receiver port (required unless --list)");
     app.add_flag("--udp", opts.udp, "send over UDP (default TCP)");
-    app.add_option("--account", opts.account, "account (3-16 hex digits)")->required();
+    app.add_option("--account", opts.account,
+                   "account (3-16 hex digits; scenarios with many homes count up from it)");
     app.add_option("--key", key_text, "AES key: 32/48/64 hex or 16/24/32 ASCII characters");
     app.add_option("--token", opts.token, "message type")
         ->check(CLI::IsMember({"SIA-DCS", "ADM-CID", "NULL"}))
@@ -79,6 +81,23 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "print the report as one JSON object");
     app.add_flag("--quiet", quiet, "print nothing but errors");
     app.add_flag("--verbose", opts.verbose, "print every frame sent and every reply");
+    std::string scenario;
+    bool list = false;
+    arc::sim::scenario_params params;
+    app.add_option("--scenario", scenario, "run a scenario (see --list) instead of one message");
+    app.add_flag("--list", list, "list the scenarios and what they send");
+    app.add_option("--devices", params.devices, "scenario: number of homes");
+    app.add_option("--interval-s", params.interval_s, "scenario: periodic test interval")
+        ->capture_default_str();
+    app.add_option("--duration-s", params.duration_s, "scenario: how long it runs")
+        ->capture_default_str();
+    app.add_option("--window-s", params.window_s, "scenario powercut: length of each wave")
+        ->capture_default_str();
+    app.add_option("--alarm-share", params.alarm_share,
+                   "scenario municipality: share of messages that are alarms")
+        ->capture_default_str();
+    app.add_option("--pause-ms", params.pause_ms, "scenario home: pause between steps")
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -88,6 +107,16 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    if (list) {
+        for (const auto& s : arc::sim::scenarios()) {
+            std::printf("%-14s %s\n", s.name.c_str(), s.description.c_str());
+        }
+        return 0;
+    }
+    if (opts.port == 0) {
+        std::fprintf(stderr, "arc-sim: --port is required\n");
+        return 2;
+    }
     if (!is_hex_account(opts.account)) {
         std::fprintf(stderr, "arc-sim: --account: 3 to 16 hex digits expected, got '%s'\n",
                      opts.account.c_str());
@@ -108,10 +137,38 @@ int main(int argc, char** argv) {
     opts.tag = !no_tag;
     opts.timeout = std::chrono::milliseconds(timeout_ms);
     opts.deadline = std::chrono::seconds(deadline_s);
-    if (opts.connections * opts.count <= 4 && !quiet && !json) {
-        opts.verbose = true;
+    if (scenario.empty() && opts.connections * opts.count <= 4 && !quiet && !json) {
+        opts.verbose = true;  // one alarm by hand: show the frames
     }
     raise_fd_limit();
+
+    if (!scenario.empty()) {
+        try {
+            nlohmann::json steps = nlohmann::json::array();
+            bool all_replied = true;
+            arc::sim::run_scenario(scenario, opts, params, [&](const arc::sim::scenario_step& s) {
+                all_replied = all_replied && s.rep.all_replied();
+                if (json) {
+                    steps.push_back(arc::sim::step_to_json(s));
+                } else if (!quiet) {
+                    std::printf("%s", arc::sim::step_to_text(s).c_str());
+                    std::fflush(stdout);
+                }
+            });
+            if (json) {
+                std::printf(
+                    "%s\n",
+                    nlohmann::json{{"scenario", scenario}, {"steps", steps}}.dump().c_str());
+            }
+            return all_replied ? 0 : 1;
+        } catch (const std::invalid_argument& e) {
+            std::fprintf(stderr, "arc-sim: %s\n", e.what());
+            return 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "arc-sim: %s\n", e.what());
+            return 1;
+        }
+    }
 
     try {
         const auto rep = arc::sim::run(opts);

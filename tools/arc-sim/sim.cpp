@@ -66,8 +66,12 @@ std::string make_frame(shared_state& st, std::size_t conn, std::size_t msg, unsi
     protocol::dc09_message_spec spec;
     spec.token = o.token;
     spec.seq = format_seq(seq);
-    spec.acct = o.account;
-    spec.data = o.data ? *o.data : default_data(o.token, o.account);
+    spec.acct = account_for(o, conn);
+    if (o.data_fn) {
+        spec.data = o.data_fn(conn, msg, spec.acct);
+    } else {
+        spec.data = o.data ? *o.data : default_data(o.token, spec.acct);
+    }
     if (o.tag) {
         // Makes every frame unique so that each ACKed one can be found in the database.
         spec.xdata.push_back(fmt::format("Isim-c{}-m{}", conn, msg));
@@ -91,7 +95,8 @@ bool iequals(std::string_view a, std::string_view b) {
     });
 }
 
-reply_class classify(const shared_state& st, std::string_view raw, const std::string& seq) {
+reply_class classify(const shared_state& st, std::string_view raw, const std::string& seq,
+                     std::string_view account) {
     auto frame = protocol::parse_dc09_frame(raw);
     if (!frame) {
         return reply_class::bad;
@@ -102,7 +107,7 @@ reply_class classify(const shared_state& st, std::string_view raw, const std::st
     if (frame->token != "ACK" && frame->token != "DUH") {
         return reply_class::bad;
     }
-    if (!iequals(frame->acct, st.opts.account)) {
+    if (!iequals(frame->acct, account)) {
         return reply_class::bad;
     }
     if (frame->seq != seq) {
@@ -323,7 +328,7 @@ private:
         auto& st = *st_;
         for (;;) {
             for (auto reply = framer_.next(); reply; reply = framer_.next()) {
-                const auto kind = classify(st, *reply, seq);
+                const auto kind = classify(st, *reply, seq, account_for(st.opts, index_));
                 if (kind == reply_class::stale) {
                     ++st.rep.stale_replies;
                     continue;
@@ -456,7 +461,7 @@ private:
                 co_return wait_result::dropped;
             }
             const std::string_view reply(buf_.data(), n);
-            const auto kind = classify(st, reply, seq);
+            const auto kind = classify(st, reply, seq, account_for(st.opts, index_));
             if (kind == reply_class::stale) {
                 ++st.rep.stale_replies;
                 continue;
@@ -581,6 +586,14 @@ double report::acked_per_s() const noexcept {
 
 bool report::all_replied() const noexcept {
     return bad_replies == 0 && acked + nak + duh == messages;
+}
+
+std::string account_for(const options& opts, std::size_t conn) {
+    if (opts.accounts <= 1 || conn == 0) {
+        return opts.account;
+    }
+    const std::uint64_t base = std::stoull(opts.account, nullptr, 16);
+    return fmt::format("{:0{}X}", base + (conn - 1) % opts.accounts, opts.account.size());
 }
 
 std::string default_data(const std::string& token, const std::string& account) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +35,17 @@ struct options {
     std::string acked_log;                    ///< append hex of each ACKed frame (empty: off)
     std::chrono::seconds deadline{300};       ///< stop and report after this
     bool verbose = false;                     ///< print each frame sent and each reply
+    /// Distinct accounts: connection c (1-based) sends as `account` + (c - 1) % accounts, in hex
+    /// of the same width ("3000", "3001", ...); 1: every connection sends as `account`.
+    std::size_t accounts = 1;
+    /// The data block of message `msg` (1-based) of connection `conn` sending as `account`;
+    /// empty: `data`, or default_data().
+    std::function<std::string(std::size_t conn, std::size_t msg, const std::string& account)>
+        data_fn;
 };
+
+/// The account connection `conn` (1-based) sends as (see options::accounts).
+std::string account_for(const options& opts, std::size_t conn);
 
 /// What happened, summed over all connections.
 struct report {
