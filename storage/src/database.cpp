@@ -107,10 +107,54 @@ CREATE TABLE meta (
 INSERT INTO meta (key, value)
     SELECT 'engine_event_cursor', coalesce(max(id), 0) FROM events;
 )sql"},
+    // Operators, their sessions and the hash-chained audit trail (arc/storage/security.hpp).
+    // Usernames are unique whatever their case. A session row holds the BLAKE2b hash of its
+    // token, never the token. The audit head (seq in meta, hash in meta_blob) is kept apart
+    // from the entries so that cutting entries off the end shows.
+    migration{3, R"sql(
+CREATE TABLE operators (
+    id              INTEGER PRIMARY KEY,
+    username        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name    TEXT NOT NULL DEFAULT '',
+    role            TEXT NOT NULL
+                    CHECK (role IN ('operator', 'supervisor', 'installer', 'admin', 'team')),
+    password_hash   TEXT NOT NULL,
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    failed_logins   INTEGER NOT NULL DEFAULT 0,
+    locked_until_ms INTEGER NOT NULL DEFAULT 0,
+    created_ms      INTEGER NOT NULL,
+    updated_ms      INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash   BLOB PRIMARY KEY NOT NULL,
+    operator_id  INTEGER NOT NULL REFERENCES operators (id) ON DELETE CASCADE,
+    created_ms   INTEGER NOT NULL,
+    expires_ms   INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    peer         TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX sessions_operator ON sessions (operator_id);
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    at_ms     INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL DEFAULT '',
+    peer      TEXT NOT NULL DEFAULT '',
+    detail    TEXT NOT NULL DEFAULT '',
+    prev_hash BLOB NOT NULL,
+    hash      BLOB NOT NULL
+);
+CREATE TABLE meta_blob (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('audit_head_seq', 0);
+INSERT INTO meta_blob (key, value) VALUES ('audit_head_hash', zeroblob(32));
+)sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
     // subscribers (assistiti) and their ordered contacts, devices.subscriber_id REFERENCES;
-    // teams (squadre PIS), territories, missions with their timeline;
-    // operators and the hash-chained audit log.
+    // teams (squadre PIS), territories, missions with their timeline.
 };
 
 class storage_category_impl : public std::error_category {

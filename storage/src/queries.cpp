@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "field_keys.hpp"
 #include "sqlite_util.hpp"
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -47,8 +48,7 @@ device read_device(const detail::statement& stmt) {
     dev.account = stmt.column_bytes(0);
     dev.protocol = stmt.column_bytes(1);
     if (!stmt.column_is_null(2)) {
-        const std::string key = stmt.column_bytes(2);
-        dev.key.emplace(key.begin(), key.end());
+        dev.key = detail::device_key_from_store(stmt.db(), dev.account, stmt.column_bytes(2));
     }
     dev.mode = parse_device_mode(stmt.column_bytes(3)).value_or(device_mode::active);
     dev.label = stmt.column_bytes(4);
@@ -94,8 +94,10 @@ void insert_device(database& db, const device& dev) {
                            "vendor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     stmt.bind_text(1, account);
     stmt.bind_text(2, dev.protocol);
+    std::vector<std::uint8_t> stored_key;
     if (dev.key) {
-        stmt.bind_blob(3, dev.key->data(), dev.key->size());
+        stored_key = detail::device_key_to_store(*dev.key);
+        stmt.bind_blob(3, stored_key.data(), stored_key.size());
     } else {
         stmt.bind_null(3);
     }

@@ -82,6 +82,8 @@ public:
     void reset() noexcept { sqlite3_reset(stmt_); }
 
     std::int64_t column_int64(int index) const { return sqlite3_column_int64(stmt_, index); }
+    /// The connection (for error messages).
+    sqlite3* db() const noexcept { return db_; }
     bool column_is_null(int index) const {
         return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
     }
