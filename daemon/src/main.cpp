@@ -1,5 +1,7 @@
 // arcd: the alarm-receiving centre daemon (DC-09 over TCP/UDP, admin API on a Unix socket).
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -15,6 +17,8 @@
 
 #include "arc/config/daemon_config.hpp"
 #include "arc/config/event_codes.hpp"
+#include "arc/security/field_crypto.hpp"
+#include "arc/storage/security.hpp"
 #include "arc/storage/store.hpp"
 
 namespace {
@@ -37,6 +41,33 @@ void create_parent(const std::filesystem::path& p) {
     if (p.has_parent_path()) {
         std::filesystem::create_directories(p.parent_path());
     }
+}
+
+// The data key file: ARC_KEY_FILE, else arc.key beside the database (a config key will take
+// over). It lives outside the database file: a copy of the database alone opens no sealed field.
+std::filesystem::path data_key_path(const std::filesystem::path& storage_path) {
+    if (const char* env = std::getenv("ARC_KEY_FILE"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    return storage_path.parent_path() / "arc.key";
+}
+
+// Loads (or creates at the first start) the data key and makes storage seal sensitive fields
+// with it; device keys stored in clear by an older arcd are sealed now, before any other
+// connection opens. Throws on a refused key file (wrong mode or size): never runs without it.
+void setup_field_encryption(const std::filesystem::path& storage_path) {
+    const std::filesystem::path key_path = data_key_path(storage_path);
+    const arc::security::data_key key = arc::security::load_or_create_key_file(key_path);
+    arc::storage::set_field_key(key);
+    arc::storage::database db = arc::storage::database::open(storage_path);
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    const std::size_t sealed = arc::storage::seal_plain_device_keys(db, now_ms);
+    if (sealed > 0) {
+        spdlog::info("sealed {} device key(s) stored in clear with the data key", sealed);
+    }
+    spdlog::info("data key {} (id {:08x})", key_path.string(), key.id());
 }
 
 }  // namespace
@@ -82,6 +113,7 @@ int main(int argc, char** argv) {
         raise_fd_limit();
         create_parent(cfg.storage_path);
         create_parent(cfg.api_socket);
+        setup_field_encryption(cfg.storage_path);
 
         arc::storage::writer writer(cfg.storage_path, {.queue_limit = cfg.storage_queue_limit,
                                                        .max_batch = cfg.storage_max_batch});
