@@ -1,7 +1,9 @@
 #include "admin_api.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -13,14 +15,22 @@
 
 #include "arc/api/alarm_json.hpp"
 #include "arc/api/json.hpp"
+#include "arc/api/security_json.hpp"
 #include "arc/protocol/aes.hpp"
+#include "arc/security/passwords.hpp"
 #include "arc/storage/alarms.hpp"
+#include "arc/storage/security.hpp"
 
 namespace arc::daemon {
 namespace {
 
 using nlohmann::json;
 namespace storage = arc::storage;
+namespace security = arc::security;
+
+// Who the audit trail names for commands from the Unix socket: its file permissions are the
+// only authentication there is, so no operator can be named (the operator API will).
+constexpr std::string_view admin_actor = "admin-socket";
 
 // A request that cannot be served: becomes an error response.
 struct request_error {
@@ -114,6 +124,63 @@ std::string device_type_field(const json& req) {
     return type;
 }
 
+// Usernames: 1 to 64 of letters, digits and . _ @ -, starting with a letter or digit; matched
+// case-insensitively. The audit actor of the socket is reserved.
+std::string username_field(const json& req) {
+    std::string name = required_string(req, "username");
+    const bool valid = !name.empty() && name.size() <= 64 &&
+                       std::isalnum(static_cast<unsigned char>(name[0])) &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
+                                  c == '_' || c == '@' || c == '-';
+                       });
+    if (!valid) {
+        throw request_error{"invalid",
+                            "username: 1 to 64 of letters, digits and . _ @ -, starting with a "
+                            "letter or digit"};
+    }
+    if (name == admin_actor) {
+        throw request_error{"invalid", fmt::format("username: '{}' is reserved", admin_actor)};
+    }
+    return name;
+}
+
+storage::operator_role role_field(const json& req) {
+    const auto role = storage::parse_operator_role(required_string(req, "role"));
+    if (!role) {
+        throw request_error{"invalid",
+                            "role: must be operator, supervisor, installer, admin or team"};
+    }
+    return *role;
+}
+
+// The password checked and hashed here, on the caller's thread, so that the writer's
+// transaction is not held open for the ~0.1 s argon2id takes.
+// TODO(security): hash on a worker thread once the operator API has logins to verify.
+std::string password_hash_field(const json& req) {
+    const std::string password = required_string(req, "password");
+    if (auto problem = security::password_problem(password)) {
+        throw request_error{"invalid", *problem};
+    }
+    return security::hash_password(password);
+}
+
+// A device's settings for the audit trail: never its key, only whether it has one.
+std::string device_audit_detail(const storage::device& dev) {
+    std::string detail = fmt::format("protocol={} mode={} type={} key={}", dev.protocol,
+                                     storage::to_string(dev.mode), dev.device_type,
+                                     dev.key ? fmt::format("AES-{}", dev.key->size() * 8) : "none");
+    if (dev.interval_s) {
+        detail += fmt::format(" interval_s={}", *dev.interval_s);
+    }
+    if (!dev.vendor.empty()) {
+        detail += " vendor=" + dev.vendor;
+    }
+    return detail;
+}
+
+constexpr std::int64_t max_audit_list = 10000;
+
 constexpr std::int64_t max_alarm_list = 10000;
 constexpr std::size_t max_show_events = 100;
 constexpr std::size_t max_show_log = 1000;
@@ -132,6 +199,13 @@ storage::device_mode mode_field(const std::string& text) {
 struct job_state {
     bool found = true;
     std::optional<storage::device> device;
+};
+
+// As job_state, for operator commands.
+struct operator_state {
+    bool found = false;
+    bool changed = false;
+    std::optional<storage::operator_account> op;
 };
 
 class handler {
@@ -164,6 +238,26 @@ public:
             device_set_mode(req);
         } else if (cmd == "events") {
             events(req);
+        } else if (cmd == "operator.add") {
+            operator_add(req);
+        } else if (cmd == "operator.passwd") {
+            operator_passwd(req);
+        } else if (cmd == "operator.disable") {
+            operator_set_disabled(req, true);
+        } else if (cmd == "operator.enable") {
+            operator_set_disabled(req, false);
+        } else if (cmd == "operator.list") {
+            json list = json::array();
+            for (const auto& op : storage::list_operators(backend_.read_db())) {
+                list.push_back(arc::api::operator_to_json(op, backend_.now_ms()));
+            }
+            ok(json{{"operators", std::move(list)}});
+        } else if (cmd == "audit.list") {
+            audit_list(req);
+        } else if (cmd == "audit.verify") {
+            storage::database& db = backend_.read_db();
+            const security::chain_result result = storage::verify_audit(db);
+            ok(arc::api::audit_verify_to_json(result, storage::read_audit_head(db)));
         } else if (cmd == "alarms") {
             const auto limit = integer_field(req, "limit", 1, max_alarm_list, 1000);
             ok(backend_.alarms().list(static_cast<std::size_t>(limit)));
@@ -234,6 +328,8 @@ private:
                 }
                 state->found = false;
                 storage::insert_device(db, dev);
+                storage::append_audit(
+                    db, audit("device.add", dev.account, device_audit_detail(dev), dev.created_ms));
                 state->device = storage::find_device(db, dev.account);
             },
             [self, state, dev](std::error_code ec, const std::string& message) {
@@ -255,9 +351,13 @@ private:
         const std::string account = account_field(req);
         auto state = std::make_shared<job_state>();
         auto self = std::make_shared<handler>(*this);
+        const std::int64_t now = backend_.now_ms();
         backend_.run_job(
-            [state, account](storage::database& db) {
+            [state, account, now](storage::database& db) {
                 state->found = storage::delete_device(db, account);
+                if (state->found) {
+                    storage::append_audit(db, audit("device.remove", account, "", now));
+                }
             },
             [self, state, account](std::error_code ec, const std::string& message) {
                 if (self->job_failed(ec, message)) {
@@ -286,10 +386,16 @@ private:
         }
         auto state = std::make_shared<job_state>();
         auto self = std::make_shared<handler>(*this);
+        std::string detail = fmt::format("mode={}", storage::to_string(mode));
+        if (test_until_ms) {
+            detail += fmt::format(" for_s={}", (*test_until_ms - backend_.now_ms()) / 1000);
+        }
+        const std::int64_t now = backend_.now_ms();
         backend_.run_job(
-            [state, account, mode, test_until_ms](storage::database& db) {
+            [state, account, mode, test_until_ms, detail, now](storage::database& db) {
                 state->found = storage::set_device_mode(db, account, mode, test_until_ms);
                 if (state->found) {
+                    storage::append_audit(db, audit("device.set_mode", account, detail, now));
                     state->device = storage::find_device(db, account);
                 }
             },
@@ -325,6 +431,147 @@ private:
             list.push_back(arc::api::event_to_json(ev));
         }
         ok(json{{"events", std::move(list)}});
+    }
+
+    static security::audit_entry audit(std::string action, std::string target, std::string detail,
+                                       std::int64_t at_ms) {
+        return security::audit_entry{0,
+                                     at_ms,
+                                     std::string(admin_actor),
+                                     std::move(action),
+                                     std::move(target),
+                                     "",
+                                     std::move(detail)};
+    }
+
+    void operator_add(const json& req) {
+        storage::operator_account op;
+        op.username = username_field(req);
+        op.role = role_field(req);
+        op.display_name = text_field(req, "display_name", 128, "");
+        op.password_hash = password_hash_field(req);
+        op.created_ms = backend_.now_ms();
+        op.updated_ms = op.created_ms;
+        auto state = std::make_shared<operator_state>();
+        auto self = std::make_shared<handler>(*this);
+        backend_.run_job(
+            [state, op](storage::database& db) {
+                if (storage::find_operator(db, op.username)) {
+                    state->found = true;
+                    return;
+                }
+                storage::insert_operator(db, op);
+                storage::append_audit(
+                    db, audit("operator.add", op.username,
+                              fmt::format("role={}", storage::to_string(op.role)), op.created_ms));
+                state->op = storage::find_operator(db, op.username);
+            },
+            [self, state, username = op.username](std::error_code ec, const std::string& message) {
+                if (self->job_failed(ec, message)) {
+                    return;
+                }
+                if (state->found || !state->op) {
+                    self->fail("exists", fmt::format("operator {} already exists", username));
+                    return;
+                }
+                self->ok(json{
+                    {"operator", arc::api::operator_to_json(*state->op, self->backend_.now_ms())}});
+            });
+    }
+
+    // Runs `change` on the operator named in the request inside a writer job; `change` returns
+    // the audit detail, or nullopt when it changed nothing (then nothing is written).
+    using operator_change =
+        std::function<std::optional<std::string>(storage::database&, storage::operator_account&)>;
+    void change_operator(const std::string& username, const char* action, operator_change change) {
+        const std::int64_t now = backend_.now_ms();
+        auto state = std::make_shared<operator_state>();
+        auto self = std::make_shared<handler>(*this);
+        backend_.run_job(
+            [state, username, action, now, change = std::move(change)](storage::database& db) {
+                std::optional<storage::operator_account> op = storage::find_operator(db, username);
+                if (!op) {
+                    return;
+                }
+                state->found = true;
+                if (const auto detail = change(db, *op)) {
+                    op->updated_ms = now;
+                    storage::update_operator(db, *op);
+                    storage::append_audit(db, audit(action, op->username, *detail, now));
+                    state->changed = true;
+                }
+                state->op = std::move(op);
+            },
+            [self, state, username](std::error_code ec, const std::string& message) {
+                if (self->job_failed(ec, message)) {
+                    return;
+                }
+                if (!state->found || !state->op) {
+                    self->fail("not_found", fmt::format("no operator {}", username));
+                    return;
+                }
+                self->ok(json{
+                    {"operator", arc::api::operator_to_json(*state->op, self->backend_.now_ms())},
+                    {"changed", state->changed}});
+            });
+    }
+
+    void operator_passwd(const json& req) {
+        const std::string username = username_field(req);
+        std::string hash = password_hash_field(req);
+        change_operator(
+            username, "operator.passwd",
+            [hash = std::move(hash)](storage::database& db, storage::operator_account& op) {
+                op.password_hash = hash;
+                // A new password from an administrator also lifts a lockout.
+                op.failed_logins = 0;
+                op.locked_until_ms = 0;
+                const std::size_t ended = storage::delete_operator_sessions(db, op.id);
+                return std::optional<std::string>(
+                    fmt::format("password set, {} session(s) ended", ended));
+            });
+    }
+
+    void operator_set_disabled(const json& req, bool disabled) {
+        const std::string username = username_field(req);
+        change_operator(username, disabled ? "operator.disable" : "operator.enable",
+                        [disabled](storage::database& db,
+                                   storage::operator_account& op) -> std::optional<std::string> {
+                            if (disabled) {
+                                if (op.disabled) {
+                                    return std::nullopt;
+                                }
+                                op.disabled = true;
+                                const std::size_t ended =
+                                    storage::delete_operator_sessions(db, op.id);
+                                return fmt::format("{} session(s) ended", ended);
+                            }
+                            // Enabling also lifts a lockout: the administrator has looked at the
+                            // account.
+                            if (!op.disabled && op.locked_until_ms == 0 && op.failed_logins == 0) {
+                                return std::nullopt;
+                            }
+                            std::string detail = op.locked_until_ms != 0 ? "lockout lifted" : "";
+                            op.disabled = false;
+                            op.failed_logins = 0;
+                            op.locked_until_ms = 0;
+                            return detail;
+                        });
+    }
+
+    void audit_list(const json& req) {
+        const std::int64_t limit = integer_field(req, "limit", 1, max_audit_list, 100);
+        storage::database& db = backend_.read_db();
+        const storage::audit_head head = storage::read_audit_head(db);
+        // Without `from`: the newest `limit` entries (still oldest first).
+        const std::int64_t from =
+            integer_field(req, "from", 1, std::numeric_limits<std::int64_t>::max(),
+                          std::max<std::int64_t>(1, head.seq - limit + 1));
+        json entries = json::array();
+        for (const auto& e : storage::read_audit(db, from, static_cast<std::size_t>(limit))) {
+            entries.push_back(arc::api::audit_to_json(e));
+        }
+        ok(json{{"entries", std::move(entries)}, {"head_seq", head.seq}});
     }
 
     static engine::time_point engine_now(admin_backend& backend) {

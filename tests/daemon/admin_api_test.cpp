@@ -8,7 +8,10 @@
 
 #include "arc/config/event_codes.hpp"
 #include "arc/protocol/dc09.hpp"
+#include "arc/security/passwords.hpp"
+#include "arc/security/session_token.hpp"
 #include "arc/storage/alarms.hpp"
+#include "arc/storage/security.hpp"
 #include "arc/storage/store.hpp"
 
 namespace {
@@ -30,12 +33,16 @@ public:
             done(storage::errc::queue_full, {});
             return;
         }
+        // As the writer does: the job under a savepoint of its own, rolled back if it throws.
+        db_.exec("SAVEPOINT fake_job");
         try {
             work(db_);
         } catch (const std::exception& e) {
+            db_.exec("ROLLBACK TO fake_job; RELEASE fake_job");
             done(storage::errc::job_failed, e.what());
             return;
         }
+        db_.exec("RELEASE fake_job");
         done({}, {});
     }
     std::int64_t now_ms() override { return now_ms_; }
@@ -363,6 +370,214 @@ TEST_F(admin_api_test, test_mode_for_a_while) {
                            {"protocol", "dc09"},
                            {"type", "Home Unit"}}),
                  "invalid");
+}
+
+// ---- operators and the audit trail --------------------------------------------------------------
+
+// The audit entries as stored, oldest first.
+std::vector<arc::security::chained_entry> audit_rows(storage::database& db) {
+    return storage::read_audit(db, 1, 1000);
+}
+
+TEST_F(admin_api_test, operator_add_stores_an_argon2id_hash_and_never_returns_it) {
+    json r = call(json{{"cmd", "operator.add"},
+                       {"username", "Anna"},
+                       {"role", "supervisor"},
+                       {"display_name", "Anna Rossi"},
+                       {"password", "correct horse battery"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    const json op = r["result"]["operator"];
+    EXPECT_EQ(op["username"], "Anna");
+    EXPECT_EQ(op["role"], "supervisor");
+    EXPECT_EQ(op["display_name"], "Anna Rossi");
+    EXPECT_EQ(op["disabled"], false);
+    EXPECT_TRUE(op["locked_until"].is_null());
+    EXPECT_EQ(op["created"], "2024-07-30T10:10:18Z");
+
+    const auto stored = storage::find_operator(backend_.db_, "anna");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->password_hash.rfind("$argon2id$", 0), 0U);
+    EXPECT_TRUE(arc::security::verify_password(stored->password_hash, "correct horse battery"));
+
+    r = call(json{{"cmd", "operator.list"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    ASSERT_EQ(r["result"]["operators"].size(), 1U);
+    EXPECT_EQ(r["result"]["operators"][0]["username"], "Anna");
+    for (const std::string& secret :
+         {std::string("argon2"), std::string("correct horse"), stored->password_hash}) {
+        EXPECT_EQ(r.dump().find(secret), std::string::npos) << secret;
+    }
+
+    const auto rows = audit_rows(backend_.db_);
+    ASSERT_EQ(rows.size(), 1U);
+    EXPECT_EQ(rows[0].entry.actor, "admin-socket");
+    EXPECT_EQ(rows[0].entry.action, "operator.add");
+    EXPECT_EQ(rows[0].entry.target, "Anna");
+    EXPECT_EQ(rows[0].entry.detail, "role=supervisor");
+    EXPECT_EQ(rows[0].entry.at_ms, backend_.now_ms_);
+    EXPECT_EQ(rows[0].entry.detail.find("correct"), std::string::npos);
+}
+
+TEST_F(admin_api_test, operator_add_refusals_change_nothing) {
+    const auto add = [this](const std::string& user, const std::string& role,
+                            const std::string& password) {
+        return call(json{
+            {"cmd", "operator.add"}, {"username", user}, {"role", role}, {"password", password}});
+    };
+    ASSERT_EQ(add("anna", "admin", "correct horse battery")["ok"], true);
+    json r = add("ANNA", "operator", "another password");
+    expect_error(r, "exists");
+    EXPECT_EQ(r["error"]["message"], "operator ANNA already exists");
+    r = add("bruno", "operator", "short");
+    expect_error(r, "invalid");
+    EXPECT_EQ(r["error"]["message"], "password: at least 10 characters");
+    expect_error(add("bruno", "operator", "          "), "invalid");
+    r = add("bruno", "root", "correct horse battery");
+    expect_error(r, "invalid");
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("role"), std::string::npos);
+    expect_error(add("bad name", "operator", "correct horse battery"), "invalid");
+    expect_error(add("admin-socket", "admin", "correct horse battery"), "invalid");
+    expect_error(call(json{{"cmd", "operator.add"}, {"username", "bruno"}, {"role", "team"}}),
+                 "bad_request");
+    EXPECT_EQ(storage::list_operators(backend_.db_).size(), 1U);
+    EXPECT_EQ(audit_rows(backend_.db_).size(), 1U) << "only the one that changed something";
+}
+
+TEST_F(admin_api_test, operator_passwd_replaces_the_hash_ends_sessions_and_lifts_a_lockout) {
+    ASSERT_EQ(call(json{{"cmd", "operator.add"},
+                        {"username", "anna"},
+                        {"role", "operator"},
+                        {"password", "first password"}})["ok"],
+              true);
+    const std::int64_t id = storage::find_operator(backend_.db_, "anna")->id;
+    storage::insert_session(backend_.db_,
+                            storage::session_row{arc::security::new_session_token().hash, id, 1,
+                                                 backend_.now_ms_ + 60000, 1, ""});
+    for (int i = 0; i < storage::max_failed_logins; ++i) {
+        storage::record_failed_login(backend_.db_, id, backend_.now_ms_);
+    }
+    ASSERT_TRUE(storage::find_operator(backend_.db_, id)->locked(backend_.now_ms_));
+
+    json r = call(
+        json{{"cmd", "operator.passwd"}, {"username", "ANNA"}, {"password", "second password"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    const auto op = storage::find_operator(backend_.db_, id);
+    EXPECT_FALSE(arc::security::verify_password(op->password_hash, "first password"));
+    EXPECT_TRUE(arc::security::verify_password(op->password_hash, "second password"));
+    EXPECT_FALSE(op->locked(backend_.now_ms_));
+    EXPECT_EQ(storage::delete_operator_sessions(backend_.db_, id), 0U) << "sessions ended";
+    const auto rows = audit_rows(backend_.db_);
+    ASSERT_EQ(rows.size(), 2U);
+    EXPECT_EQ(rows[1].entry.action, "operator.passwd");
+    EXPECT_EQ(rows[1].entry.detail, "password set, 1 session(s) ended");
+
+    expect_error(
+        call(json{
+            {"cmd", "operator.passwd"}, {"username", "nobody"}, {"password", "second password"}}),
+        "not_found");
+    expect_error(call(json{{"cmd", "operator.passwd"}, {"username", "anna"}, {"password", "x"}}),
+                 "invalid");
+    EXPECT_EQ(audit_rows(backend_.db_).size(), 2U);
+}
+
+TEST_F(admin_api_test, operator_disable_and_enable) {
+    ASSERT_EQ(call(json{{"cmd", "operator.add"},
+                        {"username", "anna"},
+                        {"role", "operator"},
+                        {"password", "correct horse battery"}})["ok"],
+              true);
+    const std::int64_t id = storage::find_operator(backend_.db_, "anna")->id;
+    storage::insert_session(backend_.db_,
+                            storage::session_row{arc::security::new_session_token().hash, id, 1,
+                                                 backend_.now_ms_ + 60000, 1, ""});
+    json r = call(json{{"cmd", "operator.disable"}, {"username", "anna"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["operator"]["disabled"], true);
+    EXPECT_EQ(r["result"]["changed"], true);
+    EXPECT_TRUE(storage::find_operator(backend_.db_, id)->disabled);
+    EXPECT_EQ(storage::delete_operator_sessions(backend_.db_, id), 0U) << "sessions ended";
+
+    r = call(json{{"cmd", "operator.disable"}, {"username", "anna"}});
+    EXPECT_EQ(r["result"]["changed"], false);
+    r = call(json{{"cmd", "operator.enable"}, {"username", "anna"}});
+    EXPECT_EQ(r["result"]["operator"]["disabled"], false);
+    EXPECT_FALSE(storage::find_operator(backend_.db_, id)->disabled);
+    expect_error(call(json{{"cmd", "operator.enable"}, {"username", "nobody"}}), "not_found");
+
+    const auto rows = audit_rows(backend_.db_);
+    ASSERT_EQ(rows.size(), 3U) << "add, disable, enable: the no-op disable is not recorded";
+    EXPECT_EQ(rows[1].entry.action, "operator.disable");
+    EXPECT_EQ(rows[1].entry.detail, "1 session(s) ended");
+    EXPECT_EQ(rows[2].entry.action, "operator.enable");
+}
+
+TEST_F(admin_api_test, device_changes_are_audited_without_the_key) {
+    ASSERT_EQ(call(json{{"cmd", "device.add"},
+                        {"account", "abc123"},
+                        {"protocol", "dc09"},
+                        {"key", "0123456789ABCDEF0123456789ABCDEF"}})["ok"],
+              true);
+    expect_error(call(json{{"cmd", "device.add"}, {"account", "abc123"}, {"protocol", "dc09"}}),
+                 "exists");
+    ASSERT_EQ(
+        call(json{{"cmd", "device.set_mode"}, {"account", "abc123"}, {"mode", "retired"}})["ok"],
+        true);
+    ASSERT_EQ(call(json{{"cmd", "device.remove"}, {"account", "abc123"}})["ok"], true);
+    expect_error(call(json{{"cmd", "device.remove"}, {"account", "abc123"}}), "not_found");
+
+    const auto rows = audit_rows(backend_.db_);
+    ASSERT_EQ(rows.size(), 3U);
+    EXPECT_EQ(rows[0].entry.action, "device.add");
+    EXPECT_EQ(rows[0].entry.target, "ABC123");
+    EXPECT_EQ(rows[0].entry.detail, "protocol=dc09 mode=active type=home_unit key=AES-128");
+    EXPECT_EQ(rows[1].entry.action, "device.set_mode");
+    EXPECT_EQ(rows[1].entry.detail, "mode=retired");
+    EXPECT_EQ(rows[2].entry.action, "device.remove");
+    for (const auto& row : rows) {
+        EXPECT_EQ(row.entry.actor, "admin-socket");
+        EXPECT_EQ(row.entry.detail.find("0123456789"), std::string::npos) << "key leaked";
+    }
+}
+
+TEST_F(admin_api_test, a_change_whose_audit_fails_is_not_made) {
+    backend_.db_.exec("DROP TABLE audit");
+    expect_error(call(json{{"cmd", "device.add"}, {"account", "1234"}, {"protocol", "dc09"}}),
+                 "internal");
+    EXPECT_FALSE(storage::find_device(backend_.db_, "1234"));
+    EXPECT_FALSE(backend_.registry_.find("1234"));
+}
+
+TEST_F(admin_api_test, audit_list_and_verify) {
+    for (const char* account : {"1001", "1002", "1003", "1004"}) {
+        ASSERT_EQ(
+            call(json{{"cmd", "device.add"}, {"account", account}, {"protocol", "dc09"}})["ok"],
+            true);
+    }
+    json r = call(json{{"cmd", "audit.list"}, {"limit", 2}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["head_seq"], 4);
+    ASSERT_EQ(r["result"]["entries"].size(), 2U);
+    EXPECT_EQ(r["result"]["entries"][0]["seq"], 3) << "the newest, oldest first";
+    EXPECT_EQ(r["result"]["entries"][1]["target"], "1004");
+    EXPECT_EQ(r["result"]["entries"][1]["at"], "2024-07-30T10:10:18.123Z");
+    EXPECT_EQ(r["result"]["entries"][1]["hash"].get<std::string>().size(), 64U);
+    r = call(json{{"cmd", "audit.list"}, {"from", 2}, {"limit", 1}});
+    ASSERT_EQ(r["result"]["entries"].size(), 1U);
+    EXPECT_EQ(r["result"]["entries"][0]["target"], "1002");
+    expect_error(call(json{{"cmd", "audit.list"}, {"limit", 0}}), "invalid");
+
+    r = call(json{{"cmd", "audit.verify"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["intact"], true);
+    EXPECT_EQ(r["result"]["entries"], 4);
+    EXPECT_TRUE(r["result"]["bad_seq"].is_null());
+
+    backend_.db_.exec("UPDATE audit SET target = '9999' WHERE seq = 2");
+    r = call(json{{"cmd", "audit.verify"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["intact"], false);
+    EXPECT_EQ(r["result"]["bad_seq"], 2);
+    EXPECT_EQ(r["result"]["reason"].get<std::string>().rfind("edited:", 0), 0U);
 }
 
 }  // namespace
