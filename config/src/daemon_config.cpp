@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -241,6 +242,10 @@ constexpr key_spec known_keys[] = {
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.dc09_udp = r.listener(k, n);
      }},
+    {"listen", "receiver_tcp",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.receiver_tcp = r.listener(k, n);
+     }},
     {"listen", "api",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.api_socket = r.non_empty_string(k, n);
@@ -363,6 +368,133 @@ constexpr key_spec known_keys[] = {
      }},
 };
 
+// ---- [[serial]] ---------------------------------------------------------------------------
+
+using serial_setter = void (*)(const reader&, std::string_view key, const toml::node&,
+                               serial_receiver_config&);
+
+struct serial_key_spec {
+    std::string_view name;
+    serial_setter set;
+};
+
+// One of `allowed`, else an error listing them.
+std::string one_of(const reader& r, std::string_view key, const toml::node& node,
+                   std::initializer_list<std::string_view> allowed) {
+    std::string value = r.string(key, node);
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+        std::string list;
+        for (const std::string_view a : allowed) {
+            list += list.empty() ? "" : ", ";
+            list += a;
+        }
+        r.fail(key, node.source(), fmt::format("unknown value '{}' ({})", value, list));
+    }
+    return value;
+}
+
+constexpr serial_key_spec serial_keys[] = {
+    {"name",
+     [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
+         std::string name = r.non_empty_string(k, n);
+         const bool valid = name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char ch) {
+                                return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                                       ch == '_' || ch == '-';
+                            });
+         if (!valid) {
+             r.fail(k, n.source(),
+                    fmt::format("'{}' is not a receiver name (a-z, 0-9, _, -; up to 32)", name));
+         }
+         c.name = std::move(name);
+     }},
+    {"device", [](const reader& r, std::string_view k, const toml::node& n,
+                  serial_receiver_config& c) { c.device = r.non_empty_string(k, n); }},
+    {"baud",
+     [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
+         constexpr std::array<std::int64_t, 11> rates{300,   600,   1200,  2400,   4800,  9600,
+                                                      19200, 38400, 57600, 115200, 230400};
+         const std::int64_t baud = r.integer(k, n, 1, 4000000);
+         if (std::find(rates.begin(), rates.end(), baud) == rates.end()) {
+             r.fail(k, n.source(),
+                    fmt::format("{} is not a standard rate (300, 600, 1200, 2400, 4800, 9600, "
+                                "19200, 38400, 57600, 115200, 230400)",
+                                baud));
+         }
+         c.baud = static_cast<unsigned>(baud);
+     }},
+    {"parity",
+     [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
+         c.parity = one_of(r, k, n, {"none", "even", "odd"});
+     }},
+    {"data_bits",
+     [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
+         c.data_bits = static_cast<unsigned>(r.integer(k, n, 7, 8));
+     }},
+    {"stop_bits",
+     [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
+         c.stop_bits = static_cast<unsigned>(r.integer(k, n, 1, 2));
+     }},
+    {"format",
+     [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
+         c.format = one_of(r, k, n, {"surgard", "ademco685"});
+     }},
+    {"heartbeat_timeout_s",
+     [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
+         // Sur-Gard heartbeats come every 1-99 s (default 30 s); 0 turns supervision off.
+         c.heartbeat_timeout = r.seconds(k, n, 0, 86400);
+     }},
+};
+
+std::vector<serial_receiver_config> read_serial(const reader& r, const toml::node& node) {
+    const toml::array* list = node.as_array();
+    if (list == nullptr || !list->is_array_of_tables()) {
+        r.wrong_type("serial", node, "an array of tables ([[serial]])");
+    }
+    std::vector<serial_receiver_config> out;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const toml::table& table = *list->get(i)->as_table();
+        const std::string prefix = fmt::format("serial[{}]", i);
+        serial_receiver_config c;
+        bool has_name = false;
+        bool has_device = false;
+        for (const auto& [name_key, value] : table) {
+            const std::string key = fmt::format("{}.{}", prefix, name_key.str());
+            const auto* spec =
+                std::find_if(std::begin(serial_keys), std::end(serial_keys),
+                             [&](const serial_key_spec& s) { return s.name == name_key.str(); });
+            if (spec == std::end(serial_keys)) {
+                std::string known;
+                for (const serial_key_spec& s : serial_keys) {
+                    known += known.empty() ? "" : ", ";
+                    known += s.name;
+                }
+                r.fail(key, name_key.source(),
+                       fmt::format("unknown key (known in [[serial]]: {})", known));
+            }
+            spec->set(r, key, value, c);
+            has_name = has_name || name_key.str() == "name";
+            has_device = has_device || name_key.str() == "device";
+        }
+        if (!has_name || !has_device) {
+            r.fail(fmt::format("{}.{}", prefix, has_name ? "device" : "name"), table.source(),
+                   "missing (every [[serial]] needs a name and a device)");
+        }
+        for (const serial_receiver_config& other : out) {
+            if (other.name == c.name) {
+                r.fail(prefix + ".name", table.get("name")->source(),
+                       fmt::format("'{}' names another [[serial]] too", c.name));
+            }
+            if (other.device == c.device) {
+                r.fail(prefix + ".device", table.get("device")->source(),
+                       fmt::format("'{}' is the port of [[serial]] '{}' too", c.device.string(),
+                                   other.name));
+            }
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 // Keys whose value is a table of free names: `--set section.key.name=value` sets one entry.
 struct table_key {
     std::string_view section;
@@ -456,7 +588,7 @@ std::string sections() {
             out += spec.section;
         }
     }
-    return out;
+    return out + ", [[serial]]";
 }
 
 toml::table parse_file(const std::string& file) {
@@ -572,6 +704,10 @@ daemon_config load_daemon_config(const std::filesystem::path& path,
     config.source = path;
     for (const auto& [section_key, section_node] : root) {
         const std::string_view section = section_key.str();
+        if (section == "serial") {
+            config.serial = read_serial(read, section_node);
+            continue;
+        }
         if (!known_section(section)) {
             read.fail(section, section_key.source(),
                       fmt::format("unknown section ({})", sections()));

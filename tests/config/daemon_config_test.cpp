@@ -266,11 +266,105 @@ INSTANTIATE_TEST_SUITE_P(
         error_case{"supervision_empty_name", "[engine.supervision_interval_s]\n\"\" = 86400\n", 2,
                    "engine.supervision_interval_s.", "not a device type name"},
         error_case{"supervision_value_type", "[engine.supervision_interval_s]\ngateway = \"1h\"\n",
-                   2, "engine.supervision_interval_s.gateway",
-                   "expected an integer, got a string"}),
+                   2, "engine.supervision_interval_s.gateway", "expected an integer, got a string"},
+        error_case{"receiver_tcp_port", "[listen]\nreceiver_tcp = \"127.0.0.1:1025x\"\n", 2,
+                   "listen.receiver_tcp", "not a number"},
+        error_case{"serial_not_array", "serial = \"/dev/ttyUSB0\"\n", 1, "serial",
+                   "expected an array of tables ([[serial]])"},
+        error_case{"serial_unknown_key",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/ttyS0\"\nbaudrate = 9600\n", 4,
+                   "serial[0].baudrate", "unknown key (known in [[serial]]: name, device, baud"},
+        error_case{"serial_missing_device", "[[serial]]\nname = \"a\"\n", 1, "serial[0].device",
+                   "missing"},
+        error_case{"serial_missing_name", "\n[[serial]]\ndevice = \"/dev/ttyS0\"\n", 2,
+                   "serial[0].name", "missing"},
+        error_case{"serial_bad_name", "[[serial]]\nname = \"Sur Gard\"\ndevice = \"/dev/x\"\n", 2,
+                   "serial[0].name", "'Sur Gard' is not a receiver name"},
+        error_case{"serial_empty_device", "[[serial]]\nname = \"a\"\ndevice = \"\"\n", 3,
+                   "serial[0].device", "must not be empty"},
+        error_case{"serial_baud", "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\nbaud = 9601\n", 4,
+                   "serial[0].baud", "9601 is not a standard rate"},
+        error_case{"serial_parity",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\nparity = \"mark\"\n", 4,
+                   "serial[0].parity", "unknown value 'mark' (none, even, odd)"},
+        error_case{"serial_data_bits",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\ndata_bits = 5\n", 4,
+                   "serial[0].data_bits", "5 is out of range (7 to 8)"},
+        error_case{"serial_stop_bits",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\nstop_bits = 3\n", 4,
+                   "serial[0].stop_bits", "out of range (1 to 2)"},
+        error_case{"serial_format",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\nformat = \"sia\"\n", 4,
+                   "serial[0].format", "unknown value 'sia' (surgard, ademco685)"},
+        error_case{"serial_heartbeat_negative",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\nheartbeat_timeout_s = -1\n", 4,
+                   "serial[0].heartbeat_timeout_s", "out of range (0 to 86400)"},
+        error_case{"serial_duplicate_name",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\n[[serial]]\nname = \"a\"\n"
+                   "device = \"/dev/y\"\n",
+                   5, "serial[1].name", "'a' names another [[serial]] too"},
+        error_case{"serial_duplicate_device",
+                   "[[serial]]\nname = \"a\"\ndevice = \"/dev/x\"\n[[serial]]\nname = \"b\"\n"
+                   "device = \"/dev/x\"\n",
+                   6, "serial[1].device", "'/dev/x' is the port of [[serial]] 'a' too"}),
     [](const ::testing::TestParamInfo<error_case>& param_info) {
         return std::string(param_info.param.name);
     });
+
+TEST_F(ConfigTest, SerialReceiversReadEveryKey) {
+    const daemon_config c = load_daemon_config(write(R"(
+[listen]
+receiver_tcp = "0.0.0.0:1025"
+[[serial]]
+name = "mlr2-a"
+device = "/dev/ttyUSB0"
+baud = 19200
+parity = "even"
+data_bits = 7
+stop_bits = 2
+format = "surgard"
+heartbeat_timeout_s = 0
+[[serial]]
+name = "mx8000"
+device = "/dev/serial/by-id/usb-FTDI-if00"
+format = "ademco685"
+)"));
+    EXPECT_TRUE(c.receiver_tcp.enabled);
+    EXPECT_EQ(c.receiver_tcp.port, 1025);
+    ASSERT_EQ(c.serial.size(), 2U);
+    EXPECT_EQ(c.serial[0].name, "mlr2-a");
+    EXPECT_EQ(c.serial[0].device, "/dev/ttyUSB0");
+    EXPECT_EQ(c.serial[0].baud, 19200U);
+    EXPECT_EQ(c.serial[0].parity, "even");
+    EXPECT_EQ(c.serial[0].data_bits, 7U);
+    EXPECT_EQ(c.serial[0].stop_bits, 2U);
+    EXPECT_EQ(c.serial[0].heartbeat_timeout, std::chrono::seconds(0));
+    // Defaults: MLR2000 9600 8N1, a heartbeat every 30 s missed three times.
+    EXPECT_EQ(c.serial[1].baud, 9600U);
+    EXPECT_EQ(c.serial[1].parity, "none");
+    EXPECT_EQ(c.serial[1].data_bits, 8U);
+    EXPECT_EQ(c.serial[1].stop_bits, 1U);
+    EXPECT_EQ(c.serial[1].format, "ademco685");
+    EXPECT_EQ(c.serial[1].heartbeat_timeout, std::chrono::seconds(90));
+}
+
+TEST_F(ConfigTest, NoSerialReceiversAndNoReceiverTcpByDefault) {
+    const daemon_config c = load_daemon_config(shipped);
+    EXPECT_TRUE(c.serial.empty());
+    EXPECT_FALSE(c.receiver_tcp.enabled);
+}
+
+// The shipped file documents every [[serial]] key in a commented-out example.
+TEST_F(ConfigTest, ShippedConfigDocumentsSerialKeys) {
+    std::ifstream in(shipped);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("\n# [[serial]]\n"), std::string::npos);
+    for (const char* key : {"name", "device", "baud", "parity", "data_bits", "stop_bits", "format",
+                            "heartbeat_timeout_s"}) {
+        EXPECT_NE(text.find("\n# " + std::string(key) + " = "), std::string::npos) << key;
+    }
+    EXPECT_NE(text.find("\nreceiver_tcp = "), std::string::npos);
+}
 
 TEST_F(ConfigTest, MissingFileIsLineZero) {
     const auto path = dir_ / "nope.toml";

@@ -81,6 +81,21 @@ struct engine_settings {
     bool operator==(const engine_settings&) const = default;
 };
 
+/// One serial alarm receiver (`[[serial]]`, PROTOCOLS.md §5): the port's line settings and the
+/// output format the receiver is configured for.
+struct serial_receiver_config {
+    std::string name;                            ///< unique, a-z 0-9 _ -; transport "serial:NAME"
+    std::filesystem::path device;                ///< "/dev/ttyUSB0"
+    unsigned baud = 9600;                        ///< a standard rate, 300 to 230400
+    std::string parity = "none";                 ///< "none", "even", "odd"
+    unsigned data_bits = 8;                      ///< 7 or 8
+    unsigned stop_bits = 1;                      ///< 1 or 2
+    std::string format = "surgard";              ///< "surgard", "ademco685"
+    std::chrono::seconds heartbeat_timeout{90};  ///< silent longer: technical alarm; 0 = off
+
+    bool operator==(const serial_receiver_config&) const = default;
+};
+
 /// Everything arcd reads from its configuration file.
 struct daemon_config {
     std::filesystem::path source;  ///< the file loaded
@@ -92,6 +107,7 @@ struct daemon_config {
     endpoint dc09_tcp{"127.0.0.1", 0, true};
     endpoint dc09_udp{"127.0.0.1", 0, true};
     std::filesystem::path api_socket = "var/arcd.sock";
+    endpoint receiver_tcp{"", 0, false};  ///< Sur-Gard automation output over TCP; off by default
     // [limits]
     std::size_t max_frame = 1024;                 ///< bytes, LF..CR
     std::chrono::seconds idle_timeout{60};        ///< TCP connection without a byte
@@ -103,6 +119,8 @@ struct daemon_config {
     dc09_policy_config dc09;
     // [engine]
     engine_settings engine;
+    // [[serial]]
+    std::vector<serial_receiver_config> serial;
     // [log]
     std::string log_level = "info";  ///< trace, debug, info, warn, error
     std::filesystem::path log_file;  ///< empty: stderr
