@@ -174,6 +174,57 @@ void alarm_service::normalise(const protocol::dc09_result& result, std::int64_t 
     }
 }
 
+void alarm_service::normalise(const protocol::receiver_result& result, std::int64_t received_ms,
+                              std::vector<engine::event>& out) const {
+    if (!result.accepted || !result.line || result.is_heartbeat()) {
+        return;  // receiver heartbeats are supervised by the receiver port, not the engine
+    }
+    const protocol::receiver_line& line = *result.line;
+    engine::event base;
+    base.account = device_registry::normalise(line.account);
+    base.received = engine::from_ms(received_ms);
+    std::string vendor;
+    if (const engine::device_state* dev = engine_.device(base.account)) {
+        base.device_type = dev->device_type;
+        base.mode = dev->mode;
+        vendor = dev->vendor;
+    }
+    // No retransmission identity: receiver lines carry no sequence number, and a line re-sent
+    // after a lost ACK merges into the alarm it opened.
+    if (line.cid) {
+        const protocol::cid_event& ce = *line.cid;
+        engine::event ev = std::move(base);
+        engine::apply_classification(
+            ev, codes_.classify(config::code_family::cid, ce.code, ce.qualifier, vendor));
+        ev.code = cid_display_code(ce.qualifier, ce.code);
+        ev.zone = ce.zone;
+        out.push_back(std::move(ev));
+        return;
+    }
+    if (line.sia) {
+        for (const protocol::sia_event& se : line.sia->events) {
+            engine::event ev = base;
+            engine::apply_classification(
+                ev, codes_.classify(config::code_family::sia, se.code, '1', vendor));
+            ev.code = se.code;
+            ev.zone = se.address;
+            if (!se.text.empty()) {
+                ev.text = fmt::format("{}: {}", ev.text, se.text);
+            }
+            out.push_back(std::move(ev));
+        }
+        return;
+    }
+    // Basic formats (3/1, 4/2) say little; an operator looks at every one rather than none.
+    engine::event ev = std::move(base);
+    ev.cls = engine::alarm_class::urgent;
+    ev.kind = engine::event_kind::unknown;
+    ev.code = line.basic_event + line.basic_group + line.basic_zone;
+    ev.zone = line.basic_zone;
+    ev.text = fmt::format("Evento ricevitore formato base '{}'", line.basic_event);
+    out.push_back(std::move(ev));
+}
+
 storage::lane alarm_service::lane_of(const std::vector<engine::event>& events) noexcept {
     for (const engine::event& ev : events) {
         if (ev.cls != engine::alarm_class::log_only || ev.is_restore) {

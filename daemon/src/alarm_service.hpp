@@ -21,6 +21,7 @@
 #include "arc/config/event_codes.hpp"
 #include "arc/engine/engine.hpp"
 #include "arc/protocol/dc09.hpp"
+#include "arc/protocol/surgard.hpp"
 #include "arc/storage/alarms.hpp"
 #include "arc/storage/store.hpp"
 
@@ -83,6 +84,10 @@ public:
     /// The engine events one decoded frame carries: none for a frame that was not accepted, one
     /// log-only "seen" event for a link test, one per SIA event, one for Contact ID.
     void normalise(const protocol::dc09_result& result, std::int64_t received_ms,
+                   std::vector<engine::event>& out) const;
+    /// The engine events of a serial receiver line (PROTOCOLS.md §5): none for a heartbeat or a
+    /// line not accepted, one for Contact ID or a basic-format line, one per SIA event.
+    void normalise(const protocol::receiver_result& result, std::int64_t received_ms,
                    std::vector<engine::event>& out) const;
     /// Routine (periodic tests, link tests, frames not accepted) or alarm lane.
     static storage::lane lane_of(const std::vector<engine::event>& events) noexcept;

@@ -16,6 +16,7 @@
 #include "admin_api.hpp"
 #include "alarm_service.hpp"
 #include "registry.hpp"
+#include "serial_receiver.hpp"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
@@ -485,6 +486,7 @@ struct server::impl final : admin_backend {
           signals_(io),
           alarm_timer_(io),
           alarms_(to_engine_config(cfg), std::move(opts_.event_codes), alarm_hooks()),
+          receivers_(io, cfg_, receiver_hooks_for()),
           started_ms_(unix_ms_now()),
           started_(steady::now()) {
         registry_.load(storage::list_devices(read_db_));
@@ -517,6 +519,11 @@ struct server::impl final : admin_backend {
         if (api_acceptor_.is_open()) {
             listeners.push_back({{"name", "api"}, {"path", cfg_.api_socket.string()}});
         }
+        if (receivers_.tcp_port() != 0) {
+            listeners.push_back({{"name", "receiver_tcp"},
+                                 {"address", cfg_.receiver_tcp.host},
+                                 {"port", receivers_.tcp_port()}});
+        }
         const auto s = writer_.snapshot();
         const double mean_batch = s.batches == 0 ? 0.0
                                                  : static_cast<double>(s.events + s.jobs) /
@@ -529,6 +536,7 @@ struct server::impl final : admin_backend {
             {"listeners", std::move(listeners)},
             {"counters", to_json(counters_)},
             {"alarms", alarms_.stats()},
+            {"receivers", receivers_.status()},
             {"storage",
              {{"batches", s.batches},
               {"events", s.events},
@@ -573,6 +581,41 @@ struct server::impl final : admin_backend {
                     fn();
                 }
             });
+        };
+        return hooks;
+    }
+
+    // Serial and TCP alarm receivers (serial_receiver.cpp): lines go through the same writer and
+    // engine as DC-09 frames, counted in in_flight_ so that shutdown waits for their commit.
+    receiver_hooks receiver_hooks_for() {
+        receiver_hooks hooks;
+        hooks.store = [this](storage::event_record rec, storage::lane lane,
+                             receiver_hooks::stored done) {
+            ++in_flight_;
+            auto ex = net::prefer(io_.get_executor(), net::execution::outstanding_work.tracked);
+            auto shared = std::make_shared<receiver_hooks::stored>(std::move(done));
+            const bool queued = writer_.submit(
+                std::move(rec),
+                [this, shared, ex](std::error_code ec, std::int64_t id) {
+                    net::post(ex, [this, shared, ec, id]() {
+                        --in_flight_;
+                        (*shared)(ec, id);
+                    });
+                },
+                lane);
+            if (!queued) {
+                net::post(ex, [this, shared]() {
+                    --in_flight_;
+                    (*shared)(storage::errc::queue_full, 0);
+                });
+            }
+        };
+        hooks.normalise = [this](const protocol::receiver_result& result, std::int64_t received_ms,
+                                 std::vector<engine::event>& out) {
+            alarms_.normalise(result, received_ms, out);
+        };
+        hooks.ingest = [this](std::int64_t id, std::vector<engine::event>& events) {
+            alarms_.ingest(id, events, std::chrono::system_clock::now());
         };
         return hooks;
     }
@@ -643,6 +686,7 @@ struct server::impl final : admin_backend {
             open_api_socket();
             spawn("api accept loop", api_accept_loop());
         }
+        receivers_.start();
         if (opts_.handle_signals) {
             signals_.add(SIGINT);
             signals_.add(SIGTERM);
@@ -1235,6 +1279,7 @@ struct server::impl final : admin_backend {
         tcp_acceptor_.close(ignored);
         api_acceptor_.close(ignored);
         udp_cancel_.emit(net::cancellation_type::all);
+        receivers_.stop();
         // Idle connections go now; those with a frame in flight finish it (commit + reply).
         for (tcp_session* s : sessions_) {
             if (s->state == phase::reading) {
@@ -1309,6 +1354,7 @@ struct server::impl final : admin_backend {
     std::optional<engine::time_point> alarm_deadline_;
     std::uint64_t alarm_timer_generation_ = 0;
     alarm_service alarms_;
+    receiver_ports receivers_;
     bool api_bound_ = false;
 
     std::unordered_set<tcp_session*> sessions_;

@@ -826,6 +826,263 @@ class Alarms(DaemonCase):
         self.assertEqual(listing["open"], 5)
 
 
+DC4 = b"\x14"
+ACK = b"\x06"
+NAK = b"\x15"
+
+
+class Socat:
+    """A pseudo-terminal pair: arcd opens `arcd_end`, the test plays the receiver on `device_end`."""
+
+    def __init__(self, workdir: str):
+        self.arcd_end = os.path.join(workdir, "rcv-arcd")
+        self.device_end = os.path.join(workdir, "rcv-device")
+        self.log_path = os.path.join(workdir, "socat.log")
+        self.proc = None
+        self.fd = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            ["socat", "-d", "-d", f"pty,raw,echo=0,link={self.arcd_end}",
+             f"pty,raw,echo=0,link={self.device_end}"], stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(self.arcd_end) and os.path.exists(self.device_end)):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("socat did not create its pty links")
+            time.sleep(0.02)
+        self.fd = os.open(self.device_end, os.O_RDWR | os.O_NOCTTY)
+
+    def stop(self):
+        """The port vanishes, as when a USB adapter is pulled out."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+        for link in (self.arcd_end, self.device_end):
+            if os.path.lexists(link):
+                os.unlink(link)
+
+    def send(self, line: bytes, timeout=5) -> bytes:
+        """Writes one packet and returns the byte(s) arcd answers."""
+        os.write(self.fd, line)
+        return self.read_reply(timeout)
+
+    def read_reply(self, timeout=5) -> bytes:
+        import select
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+            if ready:
+                return os.read(self.fd, 64)
+        return b""
+
+
+class SerialBase(DaemonCase):
+    """arcd with one [[serial]] port on a socat pty pair and listen.receiver_tcp on."""
+
+    HEARTBEAT_TIMEOUT = 0
+
+    def setUp(self):
+        global SOURCE
+        self.tmp = tempfile.mkdtemp(prefix="arc-it-")
+        self.socat = Socat(self.tmp)
+        self.addCleanup(self.socat.stop)
+        self.socat.start()
+        # Daemon.start reads SOURCE/config: a copy of it with a [[serial]] table (--set cannot
+        # add tables to an array) stands in for the source tree while arcd starts.
+        source = os.path.join(self.tmp, "src")
+        os.makedirs(os.path.join(source, "config"))
+        os.symlink(os.path.join(SOURCE, "config", "event-codes.toml"),
+                   os.path.join(source, "config", "event-codes.toml"))
+        config = os.path.join(source, "config", "arcd.toml")
+        with open(os.path.join(SOURCE, "config", "arcd.toml")) as f:
+            text = f.read()
+        with open(config, "w") as f:
+            f.write(text + f"""
+[[serial]]
+name = "mlr2"
+device = "{self.socat.arcd_end}"
+baud = 9600
+format = "surgard"
+heartbeat_timeout_s = {self.HEARTBEAT_TIMEOUT}
+""")
+        self.daemon = Daemon(self.tmp)
+        self.addCleanup(self.kill_leftover)
+        real_source, SOURCE = SOURCE, source
+        try:
+            self.daemon.start(extra=("--set", "listen.receiver_tcp=127.0.0.1:0"))
+        finally:
+            SOURCE = real_source
+        self.wait_port(True)
+
+    def status(self):
+        return self.daemon.arcctl("status")
+
+    def port(self):
+        return self.status()["receivers"]["serial"][0]
+
+    def wait_port(self, is_open, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.port()["open"] == is_open:
+                return
+            time.sleep(0.1)
+        self.fail(f"serial port never became open={is_open}:\n{self.daemon.log()}")
+
+    def wait_alarms(self, predicate, what, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            listing = self.daemon.arcctl("alarms")
+            if predicate(listing):
+                return listing
+            time.sleep(0.05)
+        self.fail(f"timed out waiting for {what}: {self.daemon.arcctl('alarms')}")
+
+    def stored(self):
+        with sqlite3.connect(f"file:{self.daemon.db}?mode=ro", uri=True) as db:
+            return db.execute("SELECT transport, raw, reply_kind, accepted FROM events "
+                              "ORDER BY id").fetchall()
+
+
+class Serial(SerialBase):
+    """Sur-Gard receivers on a pseudo-terminal and over TCP: ACK only once stored, the alarm in
+    the queue, a vanished port reopened while arcd keeps running."""
+
+    def test_lines_acked_after_store_alarm_queued_port_vanishes_and_returns(self):
+        # A pendant press: ACK, stored with its raw line, the alarm on top of the queue.
+        self.assertEqual(self.socat.send(b"501001 181234E10101015" + DC4), ACK)
+        listing = self.wait_alarms(lambda r: r["open"] == 1, "the pendant alarm")
+        top = listing["alarms"][0]
+        self.assertEqual((top["account"], top["class"], top["kind"]),
+                         ("1234", "critical", "personal_emergency"))
+        # A heartbeat is ACKed (it resumes the receiver's queue) and opens no alarm; a garbled
+        # line is NAKed so that the receiver sends it again.
+        self.assertEqual(self.socat.send(b"101000           @    " + DC4), ACK)
+        self.assertEqual(self.socat.send(b"501001 181234X10101015" + DC4), NAK)
+        rows = self.stored()
+        self.assertEqual([(r[0], r[2], r[3]) for r in rows],
+                         [("serial:mlr2", "ACK", 1), ("serial:mlr2", "ACK", 1),
+                          ("serial:mlr2", "NAK", 0)])
+        self.assertEqual(rows[0][1], b"501001 181234E10101015" + DC4)
+        self.assertEqual(self.daemon.arcctl("alarms")["open"], 1)
+
+        # The adapter is pulled out: arcd keeps running and says so once.
+        self.socat.stop()
+        self.wait_port(False)
+        time.sleep(4)  # more than one reopen attempt
+        self.assertIsNone(self.daemon.proc.poll(), "arcd exited when its serial port vanished")
+        log = self.daemon.log()
+        self.assertIn("serial mlr2:", log)
+        self.assertLessEqual(log.count("cannot open"), 1, log)
+
+        # Plugged back in under the same name: lines flow again.
+        self.socat.start()
+        self.wait_port(True)
+        self.assertEqual(self.socat.send(b"501001 181234E10001001" + DC4), ACK)
+        listing = self.wait_alarms(lambda r: r["open"] == 2, "the medical alarm after reopening")
+        self.assertIn("medical", [a["kind"] for a in listing["alarms"]])
+        counters = self.status()["receivers"]["counters"]
+        self.assertGreaterEqual(counters["port_opens"], 2)
+        self.assertEqual(counters["port_losses"], 1)
+
+    def test_receiver_over_tcp_with_and_without_b32_header(self):
+        port = next(int(l["port"]) for l in self.status()["listeners"]
+                    if l["name"] == "receiver_tcp")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"S01001[#1234|Nri1/MA001]" + DC4)
+            self.assertEqual(s.recv(16), ACK)
+            s.sendall(b"\x00\x00\x00\x27101000           @    " + DC4)
+            self.assertEqual(s.recv(16), b"\x00\x00\x00\x05\x06")
+            s.sendall(b"\x00\x00\x00\x30101000           @    " + DC4)  # wrong BCD length
+            self.assertEqual(s.recv(16), b"\x00\x00\x00\x05\x15")
+        listing = self.wait_alarms(lambda r: r["open"] == 1, "the SIA medical alarm")
+        self.assertEqual(listing["alarms"][0]["kind"], "medical")
+        self.assertEqual([r[0] for r in self.stored()], ["receiver_tcp"] * 3)
+
+
+class SerialSilence(SerialBase):
+    """A receiver that stops sending heartbeats raises a technical alarm; its return closes it."""
+
+    HEARTBEAT_TIMEOUT = 2
+
+    def test_silent_receiver_raises_technical_alarm_and_heartbeat_restores(self):
+        listing = self.wait_alarms(lambda r: r["open"] == 1, "the silence alarm")
+        alarm = listing["alarms"][0]
+        self.assertEqual((alarm["account"], alarm["class"], alarm["kind"]),
+                         ("RECEIVER-MLR2", "technical", "comms_fail"))
+        self.assertTrue(self.port()["silent"])
+        self.assertEqual(self.socat.send(b"101000           @    " + DC4), ACK)
+        self.wait_alarms(lambda r: r["open"] == 0, "the restore closing the silence alarm")
+        self.assertFalse(self.port()["silent"])
+
+
+class Scenarios(DaemonCase):
+    """arc-sim scenarios an installer or tester runs against a real arcd."""
+
+    def scenario(self, *args):
+        r = run([BIN["arc-sim"], "--port", str(self.daemon.tcp_port), "--json", *args],
+                timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_list(self):
+        r = run([BIN["arc-sim"], "--list"])
+        self.assertEqual(r.returncode, 0)
+        names = [line.split()[0] for line in r.stdout.decode().splitlines()]
+        self.assertEqual(names, ["home", "municipality", "powercut"])
+        r = run([BIN["arc-sim"], "--port", "1", "--account", "1234", "--scenario", "nope"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown scenario", r.stderr.decode())
+
+    def test_home_raises_the_alarms_of_one_home(self):
+        self.daemon.arcctl("device", "add", "--account", PLAIN, "--protocol", "dc09")
+        out = self.scenario("--account", PLAIN, "--scenario", "home", "--pause-ms", "20")
+        self.assertEqual(len(out["steps"]), 11)
+        self.assertTrue(all(s["report"]["acked"] == 1 for s in out["steps"]), out)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            listing = self.daemon.arcctl("alarms")
+            if listing["open"] == 3:
+                break
+            time.sleep(0.05)
+        # The pendant, the fall and the smoke stay for an operator (restored or not); the battery
+        # and the mains loss closed by their restores; the tests opened nothing.
+        self.assertEqual(sorted(a["kind"] for a in listing["alarms"]),
+                         ["medical", "personal_emergency", "smoke"])
+        self.assertEqual(len(self.daemon.arcctl("events", PLAIN, "--limit", "50")["events"]), 11)
+
+    def test_powercut_becomes_one_storm(self):
+        self.daemon.stop()
+        self.daemon.start(extra=("--set", "dc09.ack_unknown_account=true"))
+        out = self.scenario("--account", "300000", "--scenario", "powercut", "--devices", "60",
+                            "--window-s", "2")
+        self.assertEqual(out["steps"][0]["report"]["acked"], 120)
+        # During the wave: one storm alarm; after the restore wave every member closed itself.
+        listing = self.daemon.arcctl("alarms")
+        self.assertEqual(listing["open"], 0, listing)
+        deadline = time.monotonic() + 10
+        while True:  # the last closures are committed just after the last ACK
+            con = sqlite3.connect(self.daemon.db)
+            try:
+                storms = con.execute(
+                    "SELECT id, state, outcome FROM alarms WHERE storm = 1").fetchall()
+                members = con.execute(
+                    "SELECT count(*) FROM alarms WHERE storm_id IS NOT NULL").fetchone()[0]
+            finally:
+                con.close()
+            if (storms and storms[0][1] == "closed") or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(storms), 1, storms)
+        self.assertEqual(storms[0][1:], ("closed", "restored"))
+        self.assertEqual(members, 60)
+
+
 def main():
     global SOURCE
     parser = argparse.ArgumentParser()
