@@ -229,3 +229,77 @@ TEST(arcctl_devices, type_interval_and_test_end) {
 }
 
 }  // namespace
+
+namespace {
+
+json operator_json(const std::string& username, bool disabled, const json& locked_until) {
+    return json{{"id", 1},
+                {"username", username},
+                {"display_name", "Anna Rossi"},
+                {"role", "supervisor"},
+                {"disabled", disabled},
+                {"locked_until", locked_until},
+                {"failed_logins", 0},
+                {"created", "2024-07-30T10:10:18Z"},
+                {"updated", "2024-07-31T08:00:00Z"}};
+}
+
+TEST(OperatorsText, TableShowsEachOperatorsState) {
+    const json ops =
+        json::array({operator_json("anna", false, nullptr), operator_json("bruno", true, nullptr),
+                     operator_json("carla", false, "2024-07-31T08:15:00Z")});
+    const std::string text = ctl::operators_to_text(ops);
+    EXPECT_NE(text.find("USERNAME"), std::string::npos) << text;
+    EXPECT_NE(text.find("anna      Anna Rossi  supervisor  active"), std::string::npos) << text;
+    EXPECT_NE(text.find("bruno     Anna Rossi  supervisor  disabled"), std::string::npos) << text;
+    EXPECT_NE(text.find("locked until 2024-07-31T08:15:00Z"), std::string::npos) << text;
+    EXPECT_NE(ctl::operators_to_text(json::array()).find("arcctl operator add"), std::string::npos);
+    EXPECT_NE(ctl::operator_to_text(operator_json("anna", false, nullptr)).find("state"),
+              std::string::npos);
+}
+
+TEST(AuditText, EntriesWithControlCharactersNeutralised) {
+    const json result{{"entries", json::array({json{{"seq", 7},
+                                                    {"at", "2024-07-30T10:10:18.123Z"},
+                                                    {"actor", "admin-socket"},
+                                                    {"action", "device.add"},
+                                                    {"target", "1234"},
+                                                    {"peer", ""},
+                                                    {"detail", "label=\x1b[2Jgone"},
+                                                    {"hash", std::string(64, 'a')}}})},
+                      {"head_seq", 7}};
+    const std::string text = ctl::audit_to_text(result);
+    EXPECT_NE(text.find("7    2024-07-30T10:10:18.123Z  admin-socket  device.add  1234"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find('\x1b'), std::string::npos) << "escape sequence reached the terminal";
+    EXPECT_NE(text.find("label=?[2Jgone"), std::string::npos) << text;
+    EXPECT_EQ(ctl::audit_to_text(json{{"entries", json::array()}}), "no audit entries\n");
+}
+
+TEST(AuditText, VerifyIntactOrBrokenNamingTheSeq) {
+    EXPECT_EQ(ctl::audit_verify_to_text(json{{"intact", true},
+                                             {"entries", 4},
+                                             {"head_seq", 4},
+                                             {"head_hash", "4d46"},
+                                             {"bad_seq", nullptr},
+                                             {"reason", nullptr}}),
+              "audit trail intact: 4 entries, head #4 4d46\n");
+    EXPECT_EQ(ctl::audit_verify_to_text(json{{"intact", true}, {"entries", 0}}),
+              "audit trail intact: no entries\n");
+    EXPECT_EQ(ctl::audit_verify_to_text(
+                  json{{"intact", false},
+                       {"entries", 2},
+                       {"bad_seq", 3},
+                       {"reason", "edited: the fields of seq 3 do not match its hash"}}),
+              "audit trail BROKEN at seq 3: edited: the fields of seq 3 do not match its hash\n");
+}
+
+TEST(PasswordStdin, LineEndingsStripped) {
+    EXPECT_EQ(ctl::strip_line_end("secret pass\n"), "secret pass");
+    EXPECT_EQ(ctl::strip_line_end("secret pass\r\n"), "secret pass");
+    EXPECT_EQ(ctl::strip_line_end("secret pass"), "secret pass");
+    EXPECT_EQ(ctl::strip_line_end(" trailing space \n"), " trailing space ");
+}
+
+}  // namespace

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <random>
@@ -17,15 +19,21 @@
 #include <utility>
 
 #include <CLI/CLI.hpp>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "arc/api/client.hpp"
 #include "arc/api/json.hpp"
+#include "arc/api/security_json.hpp"
 #include "arc/config/daemon_config.hpp"
 #include "arc/protocol/contact_id.hpp"
 #include "arc/protocol/error.hpp"
 #include "arc/protocol/sia_dcs.hpp"
+#include "arc/storage/security.hpp"
+#include "arc/storage/store.hpp"
 
 namespace arc::arcctl {
 namespace {
@@ -285,6 +293,115 @@ void print_result(const globals& g, const json& result, const std::string& text)
     } else {
         std::cout << text;
     }
+}
+
+// ---- passwords ---------------------------------------------------------------------------------
+
+// A usage problem found after parsing (passwords that differ, no terminal): exit 2.
+struct usage_failure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// The terminal whose echo is off, so that a signal can turn it back on before the process ends.
+int tty_fd = -1;
+termios tty_saved{};
+
+extern "C" void on_password_signal(int signo) {
+    if (tty_fd >= 0) {
+        ::tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+        static constexpr char newline = '\n';
+        (void)::write(tty_fd, &newline, 1);
+    }
+    ::signal(signo, SIG_DFL);
+    ::raise(signo);
+}
+
+// One line typed on the controlling terminal with echo off; nullopt when there is none.
+std::optional<std::string> read_tty_password(const std::string& prompt) {
+    const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return std::nullopt;
+    }
+    termios saved{};
+    if (::tcgetattr(fd, &saved) != 0) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    (void)::write(fd, prompt.data(), prompt.size());
+    tty_fd = fd;
+    tty_saved = saved;
+    struct sigaction sa {};
+    sa.sa_handler = on_password_signal;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int {};
+    struct sigaction old_term {};
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+    std::string line;
+    char c = 0;
+    // Bounded: the API refuses passwords longer than 1024 bytes anyway.
+    while (line.size() <= 4096) {
+        const ssize_t n = ::read(fd, &c, 1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0 || c == '\n') {
+            break;
+        }
+        line.push_back(c);
+    }
+    ::tcsetattr(fd, TCSAFLUSH, &saved);
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    tty_fd = -1;
+    (void)::write(fd, "\n", 1);
+    ::close(fd);
+    return strip_line_end(std::move(line));
+}
+
+// The new password: from stdin (one line) for scripts, else typed twice on the terminal.
+std::string new_password(bool from_stdin, const std::string& username) {
+    if (from_stdin) {
+        std::string line;
+        if (!std::getline(std::cin, line)) {
+            throw usage_failure("--password-stdin: no password on standard input");
+        }
+        return strip_line_end(std::move(line));
+    }
+    auto first = read_tty_password(fmt::format("New password for {}: ", username));
+    if (!first) {
+        throw usage_failure("no terminal to read the password from: use --password-stdin");
+    }
+    auto second = read_tty_password("Repeat it: ");
+    if (!second || *second != *first) {
+        throw usage_failure("the two passwords differ: nothing changed");
+    }
+    return std::move(*first);
+}
+
+// ---- audit verify --db -------------------------------------------------------------------------
+
+// Verifies the audit trail in the database file itself (read-only: arcd may be stopped, or
+// running; it is not disturbed). Exit 0 intact, 1 broken or unreadable.
+int run_offline_verify(const globals& g, const std::string& path) {
+    if (!std::filesystem::exists(path)) {
+        std::cerr << "arcctl: " << path << ": no such database\n";
+        return 1;
+    }
+    auto db = arc::storage::database::open_read_only(path);
+    const int version = db.schema_version();
+    if (version < 3) {
+        std::cerr << "arcctl: " << path << ": schema version " << version
+                  << " has no audit trail (arcd upgrades it at its next start)\n";
+        return 1;
+    }
+    const json result = arc::api::audit_verify_to_json(arc::storage::verify_audit(db),
+                                                       arc::storage::read_audit_head(db));
+    print_result(g, result, audit_verify_to_text(result));
+    return result.value("intact", false) ? 0 : 1;
 }
 
 // ---- decode ------------------------------------------------------------------------------------
@@ -917,9 +1034,91 @@ std::string change_to_text(const json& change) {
     return out + "\n";
 }
 
+std::string strip_line_end(std::string line) {
+    if (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+    }
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    return line;
+}
+
+namespace {
+
+// An operator's state in one word or three.
+std::string operator_state(const json& op) {
+    if (op.value("disabled", false)) {
+        return "disabled";
+    }
+    const json locked = op.value("locked_until", json());
+    return locked.is_string() ? "locked until " + locked.get<std::string>() : "active";
+}
+
+// Free text from the audit trail with control characters (a terminal's escape sequences) as '?'.
+std::string printable(std::string text) {
+    std::replace_if(
+        text.begin(), text.end(),
+        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }, '?');
+    return text;
+}
+
+}  // namespace
+
+std::string operators_to_text(const json& operators) {
+    if (operators.empty()) {
+        return "no operators (add the first with: arcctl operator add NAME --role admin)\n";
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& op : operators) {
+        rows.push_back({field(op, "username"), field(op, "display_name"), field(op, "role"),
+                        operator_state(op), field(op, "created"), field(op, "updated")});
+    }
+    return format_table({"username", "name", "role", "state", "created", "updated"}, rows);
+}
+
+std::string operator_to_text(const json& op) {
+    return lines({{"username", field(op, "username")},
+                  {"name", field(op, "display_name")},
+                  {"role", field(op, "role")},
+                  {"state", operator_state(op)},
+                  {"failed logins", field(op, "failed_logins")},
+                  {"created", field(op, "created")},
+                  {"updated", field(op, "updated")}});
+}
+
+std::string audit_to_text(const json& result) {
+    const json entries = result.value("entries", json::array());
+    if (entries.empty()) {
+        return "no audit entries\n";
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : entries) {
+        rows.push_back({field(e, "seq"), field(e, "at"), printable(field(e, "actor")),
+                        field(e, "action"), printable(field(e, "target")),
+                        printable(field(e, "peer")), printable(field(e, "detail"))});
+    }
+    return format_table({"seq", "at", "actor", "action", "target", "peer", "detail"}, rows);
+}
+
+std::string audit_verify_to_text(const json& result) {
+    if (!result.value("intact", false)) {
+        return fmt::format("audit trail BROKEN at seq {}: {}\n", field(result, "bad_seq"),
+                           printable(field(result, "reason")));
+    }
+    const auto entries = result.value("entries", std::int64_t{0});
+    if (entries == 0) {
+        return "audit trail intact: no entries\n";
+    }
+    return fmt::format("audit trail intact: {} entr{}, head #{} {}\n", entries,
+                       entries == 1 ? "y" : "ies", field(result, "head_seq"),
+                       field(result, "head_hash"));
+}
+
 int run(int argc, const char* const* argv) {
     CLI::App app{
-        "arcctl: administer arcd (devices, events, alarms, status) and decode DC-09 frames"};
+        "arcctl: administer arcd (devices, events, alarms, operators, audit, status) and decode "
+        "DC-09 frames"};
     app.fallthrough();
     app.require_subcommand(1);
     globals g;
@@ -1024,6 +1223,50 @@ int run(int argc, const char* const* argv) {
         ->required();
     actions[4].app->add_option("--text", note_text, "the note")->required();
 
+    auto* operator_cmd = app.add_subcommand(
+        "operator", "operator accounts (passwords are read from the terminal, never arguments)");
+    operator_cmd->require_subcommand(1);
+    std::string username;
+    std::string role;
+    std::string display_name;
+    bool password_stdin = false;
+    auto* op_add = operator_cmd->add_subcommand("add", "add an operator account");
+    op_add->add_option("username", username, "login name")->required();
+    op_add->add_option("--role", role, "operator, supervisor, installer, admin or team")
+        ->required()
+        ->check(CLI::IsMember({"operator", "supervisor", "installer", "admin", "team"}));
+    op_add->add_option("--name", display_name, "display name, e.g. \"Anna Rossi\"");
+    auto* op_passwd = operator_cmd->add_subcommand("passwd", "set an operator's password");
+    op_passwd->add_option("username", username, "login name")->required();
+    for (auto* sub : {op_add, op_passwd}) {
+        sub->add_flag("--password-stdin", password_stdin,
+                      "read the password from standard input (one line) instead of the terminal");
+    }
+    auto* op_disable =
+        operator_cmd->add_subcommand("disable", "disable an operator account (its sessions end)");
+    op_disable->add_option("username", username, "login name")->required();
+    auto* op_enable =
+        operator_cmd->add_subcommand("enable", "enable an operator account (lifts a lockout)");
+    op_enable->add_option("username", username, "login name")->required();
+    auto* op_list = operator_cmd->add_subcommand("list", "list the operator accounts");
+
+    auto* audit_cmd = app.add_subcommand("audit", "the hash-chained audit trail");
+    audit_cmd->require_subcommand(1);
+    int audit_limit = 50;
+    std::int64_t audit_from = 0;
+    std::string audit_db;
+    auto* audit_list = audit_cmd->add_subcommand("list", "audit entries, the newest by default");
+    audit_list->add_option("--limit", audit_limit, "at most N entries (1-10000)")
+        ->check(CLI::Range(1, 10000))
+        ->capture_default_str();
+    audit_list->add_option("--from", audit_from, "from this seq on instead of the newest")
+        ->check(CLI::PositiveNumber);
+    auto* audit_verify = audit_cmd->add_subcommand(
+        "verify", "check the audit chain; exit 0 intact, 1 broken (naming the first bad seq)");
+    audit_verify->add_option(
+        "--db", audit_db,
+        "verify this database file directly, read-only (works with arcd stopped)");
+
     auto* status = app.add_subcommand("status", "listeners, counters, storage");
 
     decode_args dec;
@@ -1048,6 +1291,9 @@ int run(int argc, const char* const* argv) {
     try {
         if (*decode) {
             return run_decode(g, dec);
+        }
+        if (*audit_verify && !audit_db.empty()) {
+            return run_offline_verify(g, audit_db);
         }
         std::optional<std::uint64_t> alarm_id;
         if (!alarm_id_text.empty()) {
@@ -1172,8 +1418,44 @@ int run(int argc, const char* const* argv) {
         } else if (*status) {
             const auto r = call(g, {{"cmd", "status"}});
             print_result(g, r, status_to_text(r));
+        } else if (*op_add) {
+            json req{{"cmd", "operator.add"},
+                     {"username", username},
+                     {"role", role},
+                     {"password", new_password(password_stdin, username)}};
+            if (op_add->count("--name") > 0) {
+                req["display_name"] = display_name;
+            }
+            const auto r = call(g, req);
+            print_result(g, r, operator_to_text(r.value("operator", json::object())));
+        } else if (*op_passwd) {
+            const auto r = call(g, {{"cmd", "operator.passwd"},
+                                    {"username", username},
+                                    {"password", new_password(password_stdin, username)}});
+            print_result(g, r, "password set for " + username + "; their sessions ended\n");
+        } else if (*op_disable || *op_enable) {
+            const auto r = call(g, {{"cmd", *op_disable ? "operator.disable" : "operator.enable"},
+                                    {"username", username}});
+            print_result(g, r, operator_to_text(r.value("operator", json::object())));
+        } else if (*op_list) {
+            const auto r = call(g, {{"cmd", "operator.list"}});
+            print_result(g, r, operators_to_text(r.value("operators", json::array())));
+        } else if (*audit_list) {
+            json req{{"cmd", "audit.list"}, {"limit", audit_limit}};
+            if (audit_from > 0) {
+                req["from"] = audit_from;
+            }
+            const auto r = call(g, req);
+            print_result(g, r, audit_to_text(r));
+        } else if (*audit_verify) {
+            const auto r = call(g, {{"cmd", "audit.verify"}});
+            print_result(g, r, audit_verify_to_text(r));
+            return r.value("intact", false) ? 0 : 1;
         }
         return 0;
+    } catch (const usage_failure& e) {
+        std::cerr << "arcctl: " << e.what() << '\n';
+        return 2;
     } catch (const connect_failure& e) {
         std::cerr << e.what() << '\n';
         return 1;

@@ -1,5 +1,6 @@
-// Purpose: arcctl's commands: offline frame decoding and the admin-API commands (devices, events,
-// alarms, status), rendered as aligned tables for people or as the API's JSON for scripts.
+// Purpose: arcctl's commands: offline frame decoding, offline audit verification and the admin-API
+// commands (devices, events, alarms, operators, audit, status), rendered as aligned tables for
+// people or as the API's JSON for scripts.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +91,24 @@ std::string change_to_text(const nlohmann::json& change);
 
 /// The status result: listeners, counters, storage.
 std::string status_to_text(const nlohmann::json& status);
+
+/// OPERATOR objects as a table (USERNAME, NAME, ROLE, STATE, CREATED, UPDATED); STATE is
+/// "active", "disabled" or "locked until T".
+std::string operators_to_text(const nlohmann::json& operators);
+
+/// One OPERATOR object as "name  value" lines.
+std::string operator_to_text(const nlohmann::json& op);
+
+/// The audit.list result: AUDIT entries as a table (SEQ, AT, ACTOR, ACTION, TARGET, PEER,
+/// DETAIL), control characters shown as '?'.
+std::string audit_to_text(const nlohmann::json& result);
+
+/// The audit.verify result: "audit trail intact: N entries, head #N HASH" or
+/// "audit trail BROKEN at seq N: REASON".
+std::string audit_verify_to_text(const nlohmann::json& result);
+
+/// A password line as read from a pipe: without its "\n" or "\r\n".
+std::string strip_line_end(std::string line);
 
 /// Runs arcctl; returns the exit code (0 ok, 1 runtime or API error, 2 usage error).
 int run(int argc, const char* const* argv);
