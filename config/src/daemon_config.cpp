@@ -393,7 +393,7 @@ std::string one_of(const reader& r, std::string_view key, const toml::node& node
     return value;
 }
 
-constexpr serial_key_spec serial_keys[] = {
+constexpr std::array<serial_key_spec, 8> serial_keys{{
     {"name",
      [](const reader& r, std::string_view k, const toml::node& n, serial_receiver_config& c) {
          std::string name = r.non_empty_string(k, n);
@@ -443,7 +443,41 @@ constexpr serial_key_spec serial_keys[] = {
          // Sur-Gard heartbeats come every 1-99 s (default 30 s); 0 turns supervision off.
          c.heartbeat_timeout = r.seconds(k, n, 0, 86400);
      }},
-};
+}};
+
+std::string serial_key_names() {
+    std::string known;
+    for (const serial_key_spec& s : serial_keys) {
+        known += known.empty() ? "" : ", ";
+        known += s.name;
+    }
+    return known;
+}
+
+// One [[serial]] table; `prefix` is "serial[N]".
+serial_receiver_config read_serial_table(const reader& r, const toml::table& table,
+                                         const std::string& prefix) {
+    serial_receiver_config c;
+    for (const auto& [name_key, value] : table) {
+        const std::string_view name = name_key.str();
+        const std::string key = fmt::format("{}.{}", prefix, name);
+        const auto* spec =
+            std::find_if(serial_keys.begin(), serial_keys.end(),
+                         [name](const serial_key_spec& s) { return s.name == name; });
+        if (spec == serial_keys.end()) {
+            r.fail(key, name_key.source(),
+                   fmt::format("unknown key (known in [[serial]]: {})", serial_key_names()));
+        }
+        spec->set(r, key, value, c);
+    }
+    for (const std::string_view required : {"name", "device"}) {
+        if (!table.contains(required)) {
+            r.fail(fmt::format("{}.{}", prefix, required), table.source(),
+                   "missing (every [[serial]] needs a name and a device)");
+        }
+    }
+    return c;
+}
 
 std::vector<serial_receiver_config> read_serial(const reader& r, const toml::node& node) {
     const toml::array* list = node.as_array();
@@ -454,31 +488,7 @@ std::vector<serial_receiver_config> read_serial(const reader& r, const toml::nod
     for (std::size_t i = 0; i < list->size(); ++i) {
         const toml::table& table = *list->get(i)->as_table();
         const std::string prefix = fmt::format("serial[{}]", i);
-        serial_receiver_config c;
-        bool has_name = false;
-        bool has_device = false;
-        for (const auto& [name_key, value] : table) {
-            const std::string key = fmt::format("{}.{}", prefix, name_key.str());
-            const auto* spec =
-                std::find_if(std::begin(serial_keys), std::end(serial_keys),
-                             [&](const serial_key_spec& s) { return s.name == name_key.str(); });
-            if (spec == std::end(serial_keys)) {
-                std::string known;
-                for (const serial_key_spec& s : serial_keys) {
-                    known += known.empty() ? "" : ", ";
-                    known += s.name;
-                }
-                r.fail(key, name_key.source(),
-                       fmt::format("unknown key (known in [[serial]]: {})", known));
-            }
-            spec->set(r, key, value, c);
-            has_name = has_name || name_key.str() == "name";
-            has_device = has_device || name_key.str() == "device";
-        }
-        if (!has_name || !has_device) {
-            r.fail(fmt::format("{}.{}", prefix, has_name ? "device" : "name"), table.source(),
-                   "missing (every [[serial]] needs a name and a device)");
-        }
+        serial_receiver_config c = read_serial_table(r, table, prefix);
         for (const serial_receiver_config& other : out) {
             if (other.name == c.name) {
                 r.fail(prefix + ".name", table.get("name")->source(),

@@ -270,7 +270,7 @@ struct receiver_ports::impl {
     }
 
     // ---- serial ports ----------------------------------------------------------------------
-    bool open_port(port_state& p, boost::system::error_code& ec) {
+    static bool open_port(port_state& p, boost::system::error_code& ec) {
         p.port.open(p.cfg.device.string(), ec);
         if (ec) {
             return false;
@@ -396,7 +396,7 @@ struct receiver_ports::impl {
 
     // The receiver's silence (or its end) as a stored event and a technical alarm on the
     // pseudo-account RECEIVER-NAME: the engine needs no change, and the fact is on disk first.
-    net::awaitable<void> report_silence(port_state& p, bool silent) {
+    net::awaitable<void> report_silence(port_state& p, bool silent) const {
         const std::int64_t now_ms = unix_ms_now();
         storage::event_record rec;
         rec.received_ms = now_ms;

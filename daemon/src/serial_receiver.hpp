@@ -59,6 +59,8 @@ public:
                    receiver_hooks hooks);
     receiver_ports(const receiver_ports&) = delete;
     receiver_ports& operator=(const receiver_ports&) = delete;
+    receiver_ports(receiver_ports&&) = delete;
+    receiver_ports& operator=(receiver_ports&&) = delete;
     ~receiver_ports();
 
     /// Starts a reader per serial port (a port that cannot be opened is retried, never fatal)

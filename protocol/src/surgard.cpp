@@ -244,110 +244,132 @@ receiver_framer::receiver_framer(std::size_t max_line)
 void receiver_framer::feed(std::string_view bytes) {
     for (const char c : bytes) {
         on_byte(c);
+        // A NUL that began no B32 header was noise: the bytes after it are looked at again. They
+        // are at most 3, too few to complete (and reject) another header among themselves.
+        while (!again_.empty()) {
+            std::string replay;
+            replay.swap(again_);
+            for (const char d : replay) {
+                on_byte(d);
+            }
+        }
     }
 }
 
 void receiver_framer::on_byte(char c) {
     switch (state_) {
         case state::idle:
-            if (c == '\0') {
-                // Possibly a B32 header (TCP); decided once its 4 bytes are in.
-                state_ = state::header;
-                header_.assign(1, c);
-            } else if (c == lf) {
-                state_ = state::line;  // an Ademco 685 packet starts with LF
-                raw_.assign(1, c);
-            } else if (c == cr || c == ' ' || c == surgard_terminator) {
-                ++discarded_;
-            } else {
-                state_ = state::line;
-                raw_.assign(1, c);
-                line_.assign(1, c);
-            }
+            on_idle(c);
             return;
-        case state::header: {
-            header_.push_back(c);
-            if (header_.size() < b32_header_size) {
-                return;
-            }
-            const auto bcd = [](char byte) -> std::optional<std::size_t> {
-                const auto u = static_cast<unsigned char>(byte);
-                const unsigned hi = u >> 4U;
-                const unsigned lo = u & 0x0FU;
-                if (hi > 9 || lo > 9) {
-                    return std::nullopt;
-                }
-                return hi * 10 + lo;
-            };
-            const auto high = bcd(header_[2]);
-            const auto low = bcd(header_[3]);
-            if (header_[1] == '\0' && high && low) {
-                b32_ = true;
-                b32_length_ = *high * 100 + *low;
-                raw_ = std::move(header_);
-                header_.clear();
-                state_ = state::line;
-                return;
-            }
-            // Not a header: the NUL was noise, the bytes after it are looked at again.
-            ++discarded_;
-            std::string again = header_.substr(1);
-            header_.clear();
-            state_ = state::idle;
-            for (const char d : again) {
-                on_byte(d);
-            }
+        case state::header:
+            on_header(c);
             return;
-        }
         case state::line:
-            if (c == surgard_terminator || c == cr) {
-                raw_.push_back(c);
-                finish_line();
-                return;
-            }
-            if (line_.empty() && c == ' ') {
-                ++discarded_;  // blanks after a 685 packet's LF, before its content
-                return;
-            }
-            if (c == lf) {
-                if (!line_.empty()) {
-                    // The previous packet lost its terminator: drop it, start anew here.
-                    discarded_ += raw_.size();
-                    raw_.clear();
-                    line_.clear();
-                    b32_ = false;
-                    b32_length_ = 0;
-                } else if (!raw_.empty() && raw_.back() == lf) {
-                    ++discarded_;  // blank lines before a 685 packet: one LF is kept
-                    return;
-                }
-                raw_.push_back(c);
-                return;
-            }
-            if (line_.size() + 1 >= max_line_) {
-                discarded_ += raw_.size() + 1;
-                raw_.clear();
-                line_.clear();
-                b32_ = false;
-                b32_length_ = 0;
-                state_ = state::overflow;
-                ready_.emplace_back(fail(error::frame_too_large));
-                return;
-            }
-            raw_.push_back(c);
-            line_.push_back(c);
+            on_line(c);
             return;
         case state::overflow:
-            ++discarded_;
-            if (c == surgard_terminator || c == cr) {
-                state_ = state::idle;
-            } else if (c == lf) {
-                --discarded_;
-                state_ = state::line;
-                raw_.assign(1, c);
-            }
+            on_overflow(c);
             return;
     }
+}
+
+void receiver_framer::on_idle(char c) {
+    if (c == '\0') {
+        // Possibly a B32 header (TCP); decided once its 4 bytes are in.
+        state_ = state::header;
+        header_.assign(1, c);
+    } else if (c == lf) {
+        state_ = state::line;  // an Ademco 685 packet starts with LF
+        raw_.assign(1, c);
+    } else if (c == cr || c == ' ' || c == surgard_terminator) {
+        ++discarded_;
+    } else {
+        state_ = state::line;
+        raw_.assign(1, c);
+        line_.assign(1, c);
+    }
+}
+
+void receiver_framer::on_header(char c) {
+    header_.push_back(c);
+    if (header_.size() < b32_header_size) {
+        return;
+    }
+    const auto bcd = [](char byte) -> std::optional<std::size_t> {
+        const auto u = static_cast<unsigned char>(byte);
+        const unsigned hi = u >> 4U;
+        const unsigned lo = u & 0x0FU;
+        if (hi > 9 || lo > 9) {
+            return std::nullopt;
+        }
+        return hi * 10 + lo;
+    };
+    const auto high = bcd(header_[2]);
+    const auto low = bcd(header_[3]);
+    if (header_[1] == '\0' && high && low) {
+        b32_ = true;
+        b32_length_ = *high * 100 + *low;
+        raw_ = std::move(header_);
+        header_.clear();
+        state_ = state::line;
+        return;
+    }
+    ++discarded_;
+    again_ = header_.substr(1);
+    header_.clear();
+    state_ = state::idle;
+}
+
+void receiver_framer::on_line(char c) {
+    if (c == surgard_terminator || c == cr) {
+        raw_.push_back(c);
+        finish_line();
+        return;
+    }
+    if (line_.empty() && c == ' ') {
+        ++discarded_;  // blanks after a 685 packet's LF, before its content
+        return;
+    }
+    if (c == lf) {
+        if (!line_.empty()) {
+            // The previous packet lost its terminator: drop it, start anew here.
+            discarded_ += raw_.size();
+            reset_packet();
+        } else if (!raw_.empty() && raw_.back() == lf) {
+            ++discarded_;  // blank lines before a 685 packet: one LF is kept
+            return;
+        }
+        raw_.push_back(c);
+        return;
+    }
+    if (line_.size() + 1 >= max_line_) {
+        discarded_ += raw_.size() + 1;
+        reset_packet();
+        state_ = state::overflow;
+        ready_.emplace_back(fail(error::frame_too_large));
+        return;
+    }
+    raw_.push_back(c);
+    line_.push_back(c);
+}
+
+void receiver_framer::on_overflow(char c) {
+    if (c == lf) {
+        state_ = state::line;  // the next 685 packet begins
+        raw_.assign(1, c);
+        return;
+    }
+    ++discarded_;
+    if (c == surgard_terminator || c == cr) {
+        state_ = state::idle;
+    }
+}
+
+void receiver_framer::reset_packet() {
+    raw_.clear();
+    line_.clear();
+    b32_ = false;
+    b32_length_ = 0;
 }
 
 void receiver_framer::finish_line() {
@@ -356,10 +378,7 @@ void receiver_framer::finish_line() {
     } else {
         ready_.emplace_back(receiver_frame{std::move(line_), std::move(raw_), b32_, b32_length_});
     }
-    raw_.clear();
-    line_.clear();
-    b32_ = false;
-    b32_length_ = 0;
+    reset_packet();
     state_ = state::idle;
 }
 
@@ -466,7 +485,8 @@ expected<receiver_line> parse_ademco685_line(std::string_view line) {
 
 std::string build_receiver_reply(char reply, bool b32) {
     if (!b32) {
-        return std::string(1, reply);
+        std::string out(1, reply);  // not {1, reply}: that is the two bytes 0x01 and `reply`
+        return out;
     }
     // 5 bytes in all, written in BCD (§5.1).
     return std::string("\0\0\0\x05", 4) + reply;

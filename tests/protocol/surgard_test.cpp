@@ -49,8 +49,8 @@ receiver_result handle_one(const std::string& raw,
     return handle_receiver_frame(*frames.front(), format);
 }
 
-std::string ack() { return std::string(1, receiver_ack); }
-std::string nak() { return std::string(1, receiver_nak); }
+std::string ack() { return {receiver_ack}; }
+std::string nak() { return {receiver_nak}; }
 
 std::vector<json> vector_list() {
     std::vector<json> out;

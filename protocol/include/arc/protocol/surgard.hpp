@@ -66,11 +66,17 @@ public:
 private:
     enum class state { idle, header, line, overflow };
     void on_byte(char c);
+    void on_idle(char c);
+    void on_header(char c);
+    void on_line(char c);
+    void on_overflow(char c);
     void finish_line();
+    void reset_packet();
 
     std::size_t max_line_;
     state state_ = state::idle;
     std::string header_;  ///< B32 header bytes collected so far
+    std::string again_;   ///< bytes after a NUL that began no header, to be looked at again
     std::string raw_;     ///< the current packet's bytes, header included
     std::string line_;    ///< the current packet's content
     bool b32_ = false;
