@@ -114,6 +114,33 @@ std::size_t alarm_service::replay(storage::database& db, const redecoder& redeco
     return fed;
 }
 
+std::size_t alarm_service::replay(storage::database& db, const redecoder& redecode,
+                                  const line_redecoder& redecode_line, engine::time_point now) {
+    std::size_t fed = 0;
+    std::vector<engine::event> events;
+    // The DC-09 pass below moves the cursor; serial lines after it are fed here, in id order
+    // with the frames (each record is one or the other).
+    const redecoder both =
+        [&](const storage::event_record& rec) -> std::optional<protocol::dc09_result> {
+        if (const std::optional<protocol::receiver_result> line = redecode_line(rec)) {
+            events.clear();
+            normalise(*line, rec.received_ms, events);
+            if (!events.empty()) {
+                ingest(rec.id, events, now);
+                ++fed;
+            }
+            return std::nullopt;
+        }
+        return redecode(rec);
+    };
+    const std::size_t frames = replay(db, both, now);
+    if (fed > 0) {
+        replayed_events_ += fed;
+        spdlog::warn("alarm engine: {} serial receiver lines fed again", fed);
+    }
+    return frames + fed;
+}
+
 void alarm_service::normalise(const protocol::dc09_result& result, std::int64_t received_ms,
                               std::vector<engine::event>& out) const {
     if (!result.accepted || !result.frame) {

@@ -80,6 +80,13 @@ public:
     /// Feeds again the events committed after the engine cursor (a crash came between an
     /// event's commit and its alarm changes' commit). Returns how many events it fed.
     std::size_t replay(storage::database& db, const redecoder& redecode, engine::time_point now);
+    /// Re-parses a stored serial receiver line (for replay); nullopt for any other record.
+    using line_redecoder =
+        std::function<std::optional<protocol::receiver_result>(const storage::event_record& rec)>;
+    /// As replay, and the lines of serial receivers that `redecode_line` recognises are fed
+    /// again too (through normalise(receiver_result)).
+    std::size_t replay(storage::database& db, const redecoder& redecode,
+                       const line_redecoder& redecode_line, engine::time_point now);
 
     /// The engine events one decoded frame carries: none for a frame that was not accepted, one
     /// log-only "seen" event for a link test, one per SIA event, one for Contact ID.

@@ -585,6 +585,24 @@ struct server::impl final : admin_backend {
         return hooks;
     }
 
+    // A stored serial receiver line parsed again, for the engine's replay at start.
+    static std::optional<protocol::receiver_result> redecode_receiver_line(
+        const storage::event_record& rec) {
+        protocol::receiver_format format = protocol::receiver_format::surgard;
+        if (rec.protocol == "ademco685") {
+            format = protocol::receiver_format::ademco685;
+        } else if (rec.protocol != "surgard") {
+            return std::nullopt;
+        }
+        protocol::receiver_framer framer;
+        framer.feed(rec.raw);
+        auto frame = framer.next();
+        if (!frame) {
+            return std::nullopt;  // the silence events of serial_receiver.cpp have no line
+        }
+        return protocol::handle_receiver_frame(*frame, format);
+    }
+
     // Serial and TCP alarm receivers (serial_receiver.cpp): lines go through the same writer and
     // engine as DC-09 frames, counted in in_flight_ so that shutdown waits for their commit.
     receiver_hooks receiver_hooks_for() {
@@ -655,7 +673,7 @@ struct server::impl final : admin_backend {
                 ctx.now_unix = ms_to_unix(rec.received_ms);
                 return protocol::handle_dc09_frame(rec.raw, ctx);
             },
-            std::chrono::system_clock::now());
+            redecode_receiver_line, std::chrono::system_clock::now());
         if (cfg_.dc09_tcp.enabled) {
             const tcp::endpoint ep = resolve<tcp>(cfg_.dc09_tcp, "listen.dc09_tcp");
             try {

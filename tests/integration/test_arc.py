@@ -888,7 +888,6 @@ class SerialBase(DaemonCase):
     HEARTBEAT_TIMEOUT = 0
 
     def setUp(self):
-        global SOURCE
         self.tmp = tempfile.mkdtemp(prefix="arc-it-")
         self.socat = Socat(self.tmp)
         self.addCleanup(self.socat.stop)
@@ -911,9 +910,14 @@ baud = 9600
 format = "surgard"
 heartbeat_timeout_s = {self.HEARTBEAT_TIMEOUT}
 """)
+        self.source = source
         self.daemon = Daemon(self.tmp)
         self.addCleanup(self.kill_leftover)
-        real_source, SOURCE = SOURCE, source
+        self.start_daemon()
+
+    def start_daemon(self):
+        global SOURCE
+        real_source, SOURCE = SOURCE, self.source
         try:
             self.daemon.start(extra=("--set", "listen.receiver_tcp=127.0.0.1:0"))
         finally:
@@ -989,6 +993,24 @@ class Serial(SerialBase):
         counters = self.status()["receivers"]["counters"]
         self.assertGreaterEqual(counters["port_opens"], 2)
         self.assertEqual(counters["port_losses"], 1)
+
+    def test_line_committed_before_a_crash_is_fed_to_the_engine_at_start(self):
+        # As if arcd died between a line's commit and the commit of its alarm: the event row
+        # is on disk, the engine's cursor is behind it.
+        self.daemon.stop()
+        with sqlite3.connect(self.daemon.db) as db:
+            db.execute(
+                "INSERT INTO events (received_ms, transport, peer, raw, protocol, account, token, "
+                "seq, decoded_json, reply_kind, reply, error, accepted) "
+                "VALUES (?, 'serial:mlr2', ?, ?, 'surgard', '1234', 'contact_id', '', '{}', "
+                "'ACK', ?, '', 1)",
+                (int(time.time() * 1000), self.socat.arcd_end,
+                 b"501001 181234E10101015" + DC4, ACK))
+        db.close()
+        self.start_daemon()
+        listing = self.wait_alarms(lambda r: r["open"] == 1, "the replayed pendant alarm")
+        top = listing["alarms"][0]
+        self.assertEqual((top["account"], top["kind"]), ("1234", "personal_emergency"))
 
     def test_receiver_over_tcp_with_and_without_b32_header(self):
         port = next(int(l["port"]) for l in self.status()["listeners"]
