@@ -44,6 +44,68 @@ bool matches_with_seq(const chained_entry& e, std::int64_t seq) {
     return audit_hash(e.prev_hash, moved) == e.hash;
 }
 
+// Why entries[i] does not continue the chain verified up to `so_far`, most specific first.
+chain_result diagnose(std::span<const chained_entry> entries, std::size_t i,
+                      const chain_result& so_far) {
+    const chained_entry& e = entries[i];
+    const std::int64_t seq = e.entry.seq;
+    const std::int64_t expected_seq = so_far.last_seq + 1;
+    const bool self_ok = audit_hash(e.prev_hash, e.entry) == e.hash;
+    if (i > 0 && seq <= entries[i - 1].entry.seq) {
+        return failure(
+            seq, fmt::format("reordered: seq {} comes after seq {}", seq, entries[i - 1].entry.seq),
+            so_far);
+    }
+    for (std::size_t j = i + 1; j < entries.size(); ++j) {
+        if (entries[j].hash == e.prev_hash) {
+            return failure(expected_seq,
+                           fmt::format("reordered: the entry at seq {} was chained after seq "
+                                       "{}, which now comes later",
+                                       seq, entries[j].entry.seq),
+                           so_far);
+        }
+    }
+    if (seq > expected_seq) {
+        return failure(
+            expected_seq,
+            seq == expected_seq + 1
+                ? fmt::format("deleted: seq {} is missing", expected_seq)
+                : fmt::format("deleted: seqs {} to {} are missing", expected_seq, seq - 1),
+            so_far);
+    }
+    if (!self_ok) {
+        if (matches_with_seq(e, seq - 1)) {
+            return failure(seq - 1,
+                           fmt::format("inserted: seq {} was added to the chain and the "
+                                       "entries after it renumbered",
+                                       seq - 1),
+                           so_far);
+        }
+        if (matches_with_seq(e, seq + 1)) {
+            return failure(seq,
+                           fmt::format("deleted: an entry before seq {} was removed and the "
+                                       "entries after it renumbered",
+                                       seq + 1),
+                           so_far);
+        }
+        return failure(seq, fmt::format("edited: the fields of seq {} do not match its hash", seq),
+                       so_far);
+    }
+    // Its own hash is right but it does not follow the entry before it.
+    if (i >= 2 && e.prev_hash == entries[i - 2].hash) {
+        return failure(entries[i - 1].entry.seq,
+                       fmt::format("inserted: seq {} is not part of the chain (seq {} was "
+                                   "chained after seq {})",
+                                   entries[i - 1].entry.seq, seq, entries[i - 2].entry.seq),
+                       so_far);
+    }
+    return failure(seq,
+                   fmt::format("deleted or replaced: seq {} was not chained after the entry "
+                               "now before it",
+                               seq),
+                   so_far);
+}
+
 }  // namespace
 
 hash32 audit_hash(const hash32& prev_hash, const audit_entry& entry) {
@@ -87,62 +149,7 @@ chain_result verify_chain(std::span<const chained_entry> entries, const chain_st
             result.last_hash = e.hash;
             continue;
         }
-        // Diagnose, most specific first.
-        if (i > 0 && seq <= entries[i - 1].entry.seq) {
-            return failure(
-                seq,
-                fmt::format("reordered: seq {} comes after seq {}", seq, entries[i - 1].entry.seq),
-                result);
-        }
-        for (std::size_t j = i + 1; j < entries.size(); ++j) {
-            if (entries[j].hash == e.prev_hash) {
-                return failure(expected_seq,
-                               fmt::format("reordered: the entry at seq {} was chained after seq "
-                                           "{}, which now comes later",
-                                           seq, entries[j].entry.seq),
-                               result);
-            }
-        }
-        if (seq > expected_seq) {
-            return failure(
-                expected_seq,
-                seq == expected_seq + 1
-                    ? fmt::format("deleted: seq {} is missing", expected_seq)
-                    : fmt::format("deleted: seqs {} to {} are missing", expected_seq, seq - 1),
-                result);
-        }
-        if (!self_ok) {
-            if (matches_with_seq(e, seq - 1)) {
-                return failure(seq - 1,
-                               fmt::format("inserted: seq {} was added to the chain and the "
-                                           "entries after it renumbered",
-                                           seq - 1),
-                               result);
-            }
-            if (matches_with_seq(e, seq + 1)) {
-                return failure(seq,
-                               fmt::format("deleted: an entry before seq {} was removed and the "
-                                           "entries after it renumbered",
-                                           seq + 1),
-                               result);
-            }
-            return failure(seq,
-                           fmt::format("edited: the fields of seq {} do not match its hash", seq),
-                           result);
-        }
-        // Its own hash is right but it does not follow the entry before it.
-        if (i >= 2 && e.prev_hash == entries[i - 2].hash) {
-            return failure(entries[i - 1].entry.seq,
-                           fmt::format("inserted: seq {} is not part of the chain (seq {} was "
-                                       "chained after seq {})",
-                                       entries[i - 1].entry.seq, seq, entries[i - 2].entry.seq),
-                           result);
-        }
-        return failure(seq,
-                       fmt::format("deleted or replaced: seq {} was not chained after the entry "
-                                   "now before it",
-                                   seq),
-                       result);
+        return diagnose(entries, i, result);
     }
     return result;
 }

@@ -48,6 +48,8 @@ public:
     explicit fd_guard(int fd) : fd_(fd) {}
     fd_guard(const fd_guard&) = delete;
     fd_guard& operator=(const fd_guard&) = delete;
+    fd_guard(fd_guard&&) = delete;
+    fd_guard& operator=(fd_guard&&) = delete;
     ~fd_guard() {
         if (fd_ >= 0) {
             ::close(fd_);
@@ -162,6 +164,9 @@ data_key::data_key(const std::array<std::uint8_t, data_key_size>& bytes)
 
 data_key::data_key(const data_key& other) = default;
 data_key& data_key::operator=(const data_key& other) = default;
+// A move copies the bytes (std::array); the source wipes its own copy when destroyed.
+data_key::data_key(data_key&& other) noexcept = default;
+data_key& data_key::operator=(data_key&& other) noexcept = default;
 
 data_key::~data_key() { sodium_memzero(bytes_.data(), bytes_.size()); }
 

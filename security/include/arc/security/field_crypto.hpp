@@ -25,6 +25,8 @@ public:
     explicit data_key(const std::array<std::uint8_t, data_key_size>& bytes);
     data_key(const data_key& other);
     data_key& operator=(const data_key& other);
+    data_key(data_key&& other) noexcept;
+    data_key& operator=(data_key&& other) noexcept;
     ~data_key();
 
     /// A new random key (for tests and key rotation).

@@ -48,7 +48,7 @@ inline constexpr std::int64_t max_failed_logins = 5;
 /// How long a locked account stays locked: long enough to make guessing useless (5 tries per
 /// 15 minutes is 480 a day against argon2id hashes of passwords of 10+ characters), short
 /// enough that an operator who mistyped is back within a shift without a supervisor.
-inline constexpr std::int64_t lockout_ms = 15 * 60 * 1000;
+inline constexpr std::int64_t lockout_ms = std::int64_t{15} * 60 * 1000;
 
 /// An operator account.
 struct operator_account {
