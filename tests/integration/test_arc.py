@@ -96,9 +96,9 @@ class Daemon:
                 status = json.loads(r.stdout)
                 for listener in status["listeners"]:
                     name = listener.get("name", "")
-                    if "tcp" in name:
+                    if name == "dc09_tcp":
                         self.tcp_port = int(listener["port"])
-                    elif "udp" in name:
+                    elif name == "dc09_udp":
                         self.udp_port = int(listener["port"])
                 if self.tcp_port and self.udp_port:
                     return status
