@@ -145,8 +145,11 @@ TEST(FieldEncryption, AlteredRowIsAnErrorNeverKeyless) {
     const field_key_scope keys({sec::data_key::generate()});
     database db = database::open(":memory:");
     insert_device(db, keyed_device("AB12"));
+    // One byte changed for sure (the sealed bytes are random: a fixed value would be no change
+    // one time in 256).
     db.exec(
-        "UPDATE devices SET aes_key = substr(aes_key, 1, 50) || x'00' || "
+        "UPDATE devices SET aes_key = substr(aes_key, 1, 50) || "
+        "CASE WHEN substr(aes_key, 51, 1) = x'00' THEN x'01' ELSE x'00' END || "
         "substr(aes_key, 52) WHERE account = 'AB12'");
     EXPECT_NE(error_of([&] { (void)find_device(db, "AB12"); }).find("device AB12"),
               std::string::npos);
