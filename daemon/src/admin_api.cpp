@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "arc/protocol/aes.hpp"
 #include "arc/security/passwords.hpp"
 #include "arc/storage/alarms.hpp"
+#include "arc/storage/backup.hpp"
 #include "arc/storage/security.hpp"
 
 namespace arc::daemon {
@@ -194,6 +196,26 @@ storage::device_mode mode_field(const std::string& text) {
     return *mode;
 }
 
+// What a backup reports to its completion (written on the worker thread, read on the caller's
+// after run_blocking's hand-off).
+struct backup_state {
+    std::optional<storage::backup_result> result;
+    std::string code;
+    std::string message;
+};
+
+// An optional boolean field.
+bool bool_field(const json& req, const char* name, bool fallback) {
+    const json* v = field(req, name);
+    if (v == nullptr || v->is_null()) {
+        return fallback;
+    }
+    if (!v->is_boolean()) {
+        throw request_error{"bad_request", fmt::format("field '{}' must be a boolean", name)};
+    }
+    return v->get<bool>();
+}
+
 // Shared between a write job (writer thread) and its completion (caller's thread); the writer's
 // completion happens after the job, and the hand-off to the caller's thread orders it again.
 struct job_state {
@@ -238,6 +260,8 @@ public:
             device_set_mode(req);
         } else if (cmd == "events") {
             events(req);
+        } else if (cmd == "backup") {
+            backup(req);
         } else if (cmd == "operator.add") {
             operator_add(req);
         } else if (cmd == "operator.passwd") {
@@ -431,6 +455,60 @@ private:
             list.push_back(arc::api::event_to_json(ev));
         }
         ok(json{{"events", std::move(list)}});
+    }
+
+    void backup(const json& req) {
+        const std::string text = required_string(req, "path");
+        const std::filesystem::path out(text);
+        if (!out.is_absolute() || !out.has_filename()) {
+            throw request_error{"invalid", "path: must be an absolute file name"};
+        }
+        const bool overwrite = bool_field(req, "overwrite", false);
+        std::error_code ec;
+        if (!overwrite && std::filesystem::exists(out, ec)) {
+            throw request_error{
+                "exists", fmt::format("{} exists (overwrite: true replaces it)", out.string())};
+        }
+        if (!std::filesystem::is_directory(out.parent_path(), ec)) {
+            throw request_error{
+                "invalid", fmt::format("path: {} is not a directory", out.parent_path().string())};
+        }
+        auto state = std::make_shared<backup_state>();
+        auto self = std::make_shared<handler>(*this);
+        const std::filesystem::path db = backend_.database_path();
+        const bool started = backend_.run_blocking(
+            [state, db, out, overwrite](const std::atomic<bool>& cancelled) {
+                storage::backup_options opts;
+                opts.overwrite = overwrite;
+                opts.progress = [&cancelled](int, int) { return !cancelled.load(); };
+                try {
+                    state->result = storage::backup_to(db, out, opts);
+                } catch (const storage::backup_target_exists& e) {
+                    state->code = "exists";
+                    state->message = e.what();
+                } catch (const storage::backup_cancelled& e) {
+                    state->code = "busy";
+                    state->message = e.what();
+                } catch (const std::exception& e) {
+                    state->code = "internal";
+                    state->message = e.what();
+                }
+            },
+            [self, state, out]() {
+                if (!state->result) {
+                    self->fail(state->code, state->message);
+                    return;
+                }
+                const storage::backup_result& r = *state->result;
+                self->ok(json{{"path", out.string()},
+                              {"bytes", r.bytes},
+                              {"pages", r.pages},
+                              {"ms", r.ms},
+                              {"events", r.events}});
+            });
+        if (!started) {
+            throw request_error{"busy", "a backup is already running"};
+        }
     }
 
     static security::audit_entry audit(std::string action, std::string target, std::string detail,

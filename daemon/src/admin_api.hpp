@@ -2,7 +2,9 @@
 // line to a response, over a small backend interface: testable without sockets.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -41,6 +43,14 @@ public:
     virtual std::int64_t now_ms() = 0;
     /// The alarm engine's side of the daemon.
     virtual alarm_service& alarms() = 0;
+    /// Long work off the caller's thread (a backup): gets a flag that turns true when arcd
+    /// stops, and must not throw.
+    using blocking_work = std::function<void(const std::atomic<bool>& cancelled)>;
+    /// Runs `work` on a worker thread, then `done` on the caller's thread. False (and nothing
+    /// runs) while an earlier one is still running: one at a time.
+    virtual bool run_blocking(blocking_work work, std::function<void()> done) = 0;
+    /// The database file (storage.path), which backups copy.
+    virtual std::filesystem::path database_path() = 0;
 };
 
 /// Receives the response object of one request.

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -564,6 +566,40 @@ struct server::impl final : admin_backend {
             net::post(ex, [shared]() { (*shared)(storage::errc::queue_full, {}); });
         }
     }
+
+    // A backup runs on a thread of its own: it reads the whole database, which must not hold
+    // up the io thread's frames and replies. One at a time; joined before the next and at exit.
+    bool run_blocking(blocking_work work, std::function<void()> done) override {
+        if (blocking_busy_) {
+            return false;
+        }
+        if (blocking_thread_.joinable()) {
+            blocking_thread_.join();
+        }
+        blocking_busy_ = true;
+        blocking_cancel_.store(false);
+        auto ex = net::prefer(io_.get_executor(), net::execution::outstanding_work.tracked);
+        blocking_thread_ =
+            std::thread([this, ex, work = std::move(work), done = std::move(done)]() mutable {
+                work(blocking_cancel_);
+                net::post(ex, [this, done = std::move(done)]() {
+                    blocking_busy_ = false;
+                    done();
+                });
+            });
+        return true;
+    }
+
+    std::filesystem::path database_path() override { return cfg_.storage_path; }
+
+    ~impl() override {
+        blocking_cancel_.store(true);
+        if (blocking_thread_.joinable()) {
+            blocking_thread_.join();
+        }
+    }
+    impl(const impl&) = delete;
+    impl& operator=(const impl&) = delete;
 
     // ---- alarm engine --------------------------------------------------------------------
     alarm_service_hooks alarm_hooks() {
@@ -1294,6 +1330,7 @@ struct server::impl final : admin_backend {
 
     net::awaitable<void> shutdown() {
         boost::system::error_code ignored;
+        blocking_cancel_.store(true);  // a backup in progress gives up (its client gets busy)
         tcp_acceptor_.close(ignored);
         api_acceptor_.close(ignored);
         udp_cancel_.emit(net::cancellation_type::all);
@@ -1391,6 +1428,10 @@ struct server::impl final : admin_backend {
 
     std::int64_t started_ms_;
     steady::time_point started_;
+
+    std::thread blocking_thread_;
+    std::atomic<bool> blocking_cancel_{false};
+    bool blocking_busy_ = false;  // io thread only
 };
 
 server::server(net::io_context& io, const config::daemon_config& cfg, storage::writer& writer,

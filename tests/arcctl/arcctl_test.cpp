@@ -302,4 +302,11 @@ TEST(PasswordStdin, LineEndingsStripped) {
     EXPECT_EQ(ctl::strip_line_end(" trailing space \n"), " trailing space ");
 }
 
+TEST(arcctl_backup, result_line) {
+    EXPECT_EQ(
+        ctl::backup_to_text(json{
+            {"path", "/srv/b.db"}, {"bytes", 4096}, {"pages", 1}, {"events", 0}, {"ms", 12.4}}),
+        "backup /srv/b.db: 4096 bytes, 1 pages, 0 events in 12 ms\n");
+}
+
 }  // namespace

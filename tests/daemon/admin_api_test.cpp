@@ -1,6 +1,9 @@
 #include "admin_api.hpp"
 
+#include <atomic>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <optional>
 
 #include "alarm_service.hpp"
@@ -47,11 +50,24 @@ public:
     }
     std::int64_t now_ms() override { return now_ms_; }
     arc::daemon::alarm_service& alarms() override { return alarms_; }
+    // Inline, as if the worker thread had run at once.
+    bool run_blocking(blocking_work work, std::function<void()> done) override {
+        if (blocking_busy) {
+            return false;
+        }
+        const std::atomic<bool> cancelled{false};
+        work(cancelled);
+        done();
+        return true;
+    }
+    std::filesystem::path database_path() override { return db_path; }
 
     std::int64_t now_ms_ = 1722334218123;
     storage::database db_ = storage::database::open(":memory:");
     device_registry registry_;
     bool refuse_jobs = false;
+    bool blocking_busy = false;                    // run_blocking refuses, as while a backup runs
+    std::filesystem::path db_path;                 // what a backup copies (db_ is in memory)
     std::optional<arc::engine::time_point> armed;  // the engine timer as the service armed it
     arc::daemon::alarm_service alarms_{
         arc::engine::engine_config{},
@@ -578,6 +594,62 @@ TEST_F(admin_api_test, audit_list_and_verify) {
     EXPECT_EQ(r["result"]["intact"], false);
     EXPECT_EQ(r["result"]["bad_seq"], 2);
     EXPECT_EQ(r["result"]["reason"].get<std::string>().rfind("edited:", 0), 0U);
+}
+
+}  // namespace
+
+namespace {
+
+// A frame stored as arcd stores it, for diagnostics histories.
+storage::event_record stored_frame(const std::string& account, std::int64_t at,
+                                   const std::string& reply_kind, const std::string& error,
+                                   const std::string& decoded = "{}") {
+    storage::event_record ev;
+    ev.received_ms = at;
+    ev.transport = "tcp";
+    ev.peer = "127.0.0.1:1";
+    arc::protocol::dc09_message_spec spec;
+    spec.seq = "0009";
+    spec.acct = account;
+    spec.data = "#" + account + "|NRP000";
+    ev.raw = arc::protocol::encode_dc09(spec);
+    ev.account = account;
+    ev.token = "SIA-DCS";
+    ev.decoded_json = decoded;
+    ev.reply_kind = reply_kind;
+    ev.error = error;
+    return ev;
+}
+
+TEST_F(admin_api_test, backup_copies_the_database_file) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "arc-admin-backup-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    const std::filesystem::path dir = pattern;
+    backend_.db_path = dir / "arc.db";
+    {
+        storage::database db = storage::database::open(backend_.db_path);
+        storage::insert_event(db, stored_frame("1234", 1, "ACK", ""));
+    }
+    const std::string out = (dir / "copy.db").string();
+    json r = call(json{{"cmd", "backup"}, {"path", out}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["path"], out);
+    EXPECT_EQ(r["result"]["events"], 1);
+    EXPECT_GT(r["result"]["pages"].get<int>(), 0);
+    EXPECT_EQ(r["result"]["bytes"], std::filesystem::file_size(out));
+    EXPECT_TRUE(r["result"]["ms"].is_number());
+
+    expect_error(call(json{{"cmd", "backup"}, {"path", out}}), "exists");
+    EXPECT_EQ(call(json{{"cmd", "backup"}, {"path", out}, {"overwrite", true}})["ok"], true);
+    expect_error(call(json{{"cmd", "backup"}, {"path", "copy.db"}}), "invalid");
+    expect_error(call(json{{"cmd", "backup"}, {"path", (dir / "no/such/x.db").string()}}),
+                 "invalid");
+    expect_error(call(json{{"cmd", "backup"}, {"path", out}, {"overwrite", "yes"}}), "bad_request");
+    expect_error(call(json{{"cmd", "backup"}}), "bad_request");
+    backend_.blocking_busy = true;
+    expect_error(call(json{{"cmd", "backup"}, {"path", (dir / "other.db").string()}}), "busy");
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -882,6 +882,12 @@ std::string events_to_text(const json& events) {
         rows);
 }
 
+std::string backup_to_text(const json& result) {
+    return fmt::format("backup {}: {} bytes, {} pages, {} events in {:.0f} ms\n",
+                       field(result, "path"), field(result, "bytes"), field(result, "pages"),
+                       field(result, "events"), result.value("ms", 0.0));
+}
+
 std::string status_to_text(const json& status) {
     std::string out = lines({{"version", field(status, "version")},
                              {"started", field(status, "started")},
@@ -1174,6 +1180,13 @@ int run(int argc, const char* const* argv) {
     test_mode->add_option("--for", test_for,
                           "with on: test mode ends by itself after this long (1m to 7d), e.g. 2h");
 
+    auto* backup = app.add_subcommand(
+        "backup", "a consistent copy of the database, taken while arcd keeps receiving");
+    std::string backup_file;
+    bool overwrite = false;
+    backup->add_option("file", backup_file, "the copy to write (arcd writes it)")->required();
+    backup->add_flag("--overwrite", overwrite, "replace FILE if it exists");
+
     auto* events = app.add_subcommand("events", "what the centre received from an account");
     events->add_option("account", account, "account")->required();
     events->add_option("--limit", limit, "newest N events (1-1000)")
@@ -1412,6 +1425,19 @@ int run(int argc, const char* const* argv) {
                 const auto r = call(g, req);
                 print_result(g, r, alarm_to_text(r.value("alarm", json::object())));
             }
+        } else if (*backup) {
+            // arcd writes the file: it needs the full path, whatever its working directory.
+            const std::string path =
+                std::filesystem::absolute(backup_file).lexically_normal().string();
+            // A large database takes a while to copy: wait up to an hour for the answer.
+            auto client = connect_client(g);
+            client.set_timeout(std::chrono::hours(1));
+            json req{{"cmd", "backup"}, {"path", path}};
+            if (overwrite) {
+                req["overwrite"] = true;
+            }
+            const auto r = client.request(req);
+            print_result(g, r, backup_to_text(r));
         } else if (*events) {
             const auto r = call(g, {{"cmd", "events"}, {"account", account}, {"limit", limit}});
             print_result(g, r, events_to_text(r.value("events", json::array())));

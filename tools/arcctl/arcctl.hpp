@@ -89,6 +89,9 @@ std::string alarm_show_to_text(const nlohmann::json& result);
 /// members, actor and detail when set.
 std::string change_to_text(const nlohmann::json& change);
 
+/// The backup result: "backup PATH: N bytes, P pages, E events in M ms".
+std::string backup_to_text(const nlohmann::json& result);
+
 /// The status result: listeners, counters, storage.
 std::string status_to_text(const nlohmann::json& status);
 
