@@ -1,7 +1,9 @@
 #include "admin_api.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -18,6 +20,7 @@
 #include "arc/api/json.hpp"
 #include "arc/api/security_json.hpp"
 #include "arc/protocol/aes.hpp"
+#include "arc/protocol/error.hpp"
 #include "arc/security/passwords.hpp"
 #include "arc/storage/alarms.hpp"
 #include "arc/storage/backup.hpp"
@@ -196,6 +199,8 @@ storage::device_mode mode_field(const std::string& text) {
     return *mode;
 }
 
+constexpr std::int64_t max_diag_frames = 1000;
+
 // What a backup reports to its completion (written on the worker thread, read on the caller's
 // after run_blocking's hand-off).
 struct backup_state {
@@ -214,6 +219,55 @@ bool bool_field(const json& req, const char* name, bool fallback) {
         throw request_error{"bad_request", fmt::format("field '{}' must be a boolean", name)};
     }
     return v->get<bool>();
+}
+
+// device.diag's counters from the device's event groups (errors as the receiver stores them:
+// the arc.protocol messages).
+json diag_counters(const storage::device_event_summary& summary) {
+    namespace protocol = arc::protocol;
+    const auto message = [](protocol::error e) { return make_error_code(e).message(); };
+    const std::string crc = message(protocol::error::bad_crc);
+    const std::array format{
+        message(protocol::error::bad_format), message(protocol::error::bad_length),
+        message(protocol::error::bad_header), message(protocol::error::frame_too_large)};
+    const std::array decrypt{message(protocol::error::decrypt_failed),
+                             message(protocol::error::no_key)};
+    const auto among = [](const auto& texts, const std::string& error) {
+        return std::find(texts.begin(), texts.end(), error) != texts.end();
+    };
+    std::int64_t naks = 0;
+    std::int64_t duhs = 0;
+    std::int64_t crc_errors = 0;
+    std::int64_t format_errors = 0;
+    std::int64_t decryption_failures = 0;
+    json replies = json::object();
+    json errors = json::object();
+    for (const storage::event_group& g : summary.groups) {
+        naks += g.reply_kind == "NAK" ? g.frames : 0;
+        duhs += g.reply_kind == "DUH" ? g.frames : 0;
+        crc_errors += g.error == crc ? g.frames : 0;
+        format_errors += among(format, g.error) ? g.frames : 0;
+        decryption_failures += among(decrypt, g.error) ? g.frames : 0;
+        replies[g.reply_kind] = replies.value(g.reply_kind, std::int64_t{0}) + g.frames;
+        if (!g.error.empty()) {
+            errors[g.error] = errors.value(g.error, std::int64_t{0}) + g.frames;
+        }
+    }
+    return json{{"frames", summary.frames},
+                {"accepted", summary.accepted},
+                {"naks", naks},
+                {"duhs", duhs},
+                {"crc_errors", crc_errors},
+                {"format_errors", format_errors},
+                {"decryption_failures", decryption_failures},
+                {"outside_window", summary.outside_window},
+                {"max_skew_s", summary.max_skew_s ? json(*summary.max_skew_s) : json(nullptr)},
+                {"replies", std::move(replies)},
+                {"errors", std::move(errors)}};
+}
+
+json iso_or_null(const std::optional<engine::time_point>& t) {
+    return t ? json(arc::api::iso8601_utc_ms(engine::to_ms(*t))) : json(nullptr);
 }
 
 // Shared between a write job (writer thread) and its completion (caller's thread); the writer's
@@ -260,6 +314,8 @@ public:
             device_set_mode(req);
         } else if (cmd == "events") {
             events(req);
+        } else if (cmd == "device.diag") {
+            device_diag(req);
         } else if (cmd == "backup") {
             backup(req);
         } else if (cmd == "operator.add") {
@@ -455,6 +511,67 @@ private:
             list.push_back(arc::api::event_to_json(ev));
         }
         ok(json{{"events", std::move(list)}});
+    }
+
+    void device_diag(const json& req) {
+        const std::string account = account_field(req);
+        const std::int64_t limit = integer_field(req, "limit", 1, max_diag_frames, 20);
+        storage::database& db = backend_.read_db();
+        const std::optional<storage::device> dev = storage::find_device(db, account);
+        if (!dev) {
+            throw request_error{"not_found", fmt::format("no device with account {}", account)};
+        }
+        const engine::engine& eng = backend_.alarms().alarm_engine();
+        // The engine's view is the live one (last seen, an automatic end of test mode); the
+        // stored row is the fallback for a device the engine does not know.
+        json result{{"device", arc::api::device_to_json(*dev)}};
+        std::optional<engine::duration> interval;
+        if (const engine::device_state* state = eng.device(account)) {
+            result["mode"] = std::string(engine::to_string(state->mode));
+            result["test_until"] = iso_or_null(state->test_until);
+            result["type"] = state->device_type;
+            result["last_seen"] = iso_or_null(state->last_seen);
+            interval = state->interval;
+        } else {
+            result["mode"] = std::string(storage::to_string(dev->mode));
+            result["test_until"] = dev->test_until_ms
+                                       ? json(arc::api::iso8601_utc_ms(*dev->test_until_ms))
+                                       : json(nullptr);
+            result["type"] = dev->device_type;
+            result["last_seen"] = dev->last_seen_ms
+                                      ? json(arc::api::iso8601_utc_ms(*dev->last_seen_ms))
+                                      : json(nullptr);
+            if (dev->interval_s) {
+                interval = std::chrono::seconds(*dev->interval_s);
+            }
+        }
+        if (!interval) {
+            const auto& defaults = eng.config().supervision_interval;
+            if (const auto it = defaults.find(result["type"].get<std::string>());
+                it != defaults.end()) {
+                interval = it->second;
+            }
+        }
+        result["supervision"] = json{
+            {"interval_s",
+             interval ? json(std::chrono::duration_cast<std::chrono::seconds>(*interval).count())
+                      : json(nullptr)},
+            {"silent_at", iso_or_null(eng.supervision_deadline(account))}};
+        result["counters"] = diag_counters(storage::summarise_device_events(db, account));
+        json alarms = json::array();
+        for (const engine::alarm& a : eng.open_alarms()) {
+            if (a.account == account) {
+                alarms.push_back(arc::api::alarm_to_json(a));
+            }
+        }
+        result["alarms"] = std::move(alarms);
+        json frames = json::array();
+        for (const auto& ev :
+             storage::device_frames(db, account, static_cast<std::size_t>(limit))) {
+            frames.push_back(arc::api::event_to_json(ev));
+        }
+        result["frames"] = std::move(frames);
+        ok(std::move(result));
     }
 
     void backup(const json& req) {

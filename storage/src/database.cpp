@@ -152,6 +152,13 @@ CREATE TABLE meta_blob (
 INSERT INTO meta (key, value) VALUES ('audit_head_seq', 0);
 INSERT INTO meta_blob (key, value) VALUES ('audit_head_hash', zeroblob(32));
 )sql"},
+    // Frames whose header could not be parsed (CRC, length, format errors) are stored with an
+    // empty account; device diagnostics find a device's among them by the account in the raw
+    // bytes, and this index keeps that search to the unparsed frames (docs/admin-api.md,
+    // device.diag).
+    migration{4, R"sql(
+CREATE INDEX events_unparsed ON events (id) WHERE account = '';
+)sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
     // subscribers (assistiti) and their ordered contacts, devices.subscriber_id REFERENCES;
     // teams (squadre PIS), territories, missions with their timeline.

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -220,6 +221,76 @@ std::optional<event_record> find_event(database& db, std::int64_t id) {
         return std::nullopt;
     }
     return read_event(stmt);
+}
+
+namespace {
+
+// A device's frames: those parsed with its account, and the unparsed ones (bad CRC, length or
+// format) whose raw header names it ("#ACCT[", DC-09 §5.5.1.4), found through events_unparsed.
+constexpr std::string_view device_events_cte =
+    "WITH mine AS (SELECT * FROM events WHERE account = upper(?1) "
+    "UNION ALL SELECT * FROM events WHERE account = '' "
+    "AND instr(upper(CAST(raw AS TEXT)), ?2) > 0) ";
+
+std::string raw_account_marker(std::string_view account) { return "#" + upper(account) + "["; }
+
+}  // namespace
+
+device_event_summary summarise_device_events(database& db, std::string_view account) {
+    const std::string sql = std::string(device_events_cte) +
+                            "SELECT reply_kind, error, accepted, count(*), "
+                            "sum(json_extract(decoded_json, '$.outside_window') = 1), "
+                            "min(json_extract(decoded_json, '$.skew_s')), "
+                            "max(json_extract(decoded_json, '$.skew_s')) "
+                            "FROM mine GROUP BY reply_kind, error, accepted";
+    detail::statement stmt(db, sql);
+    stmt.bind_text(1, account);
+    const std::string marker = raw_account_marker(account);
+    stmt.bind_text(2, marker);
+    device_event_summary out;
+    while (stmt.step()) {
+        event_group group;
+        group.reply_kind = stmt.column_bytes(0);
+        group.error = stmt.column_bytes(1);
+        group.accepted = stmt.column_int64(2) != 0;
+        group.frames = stmt.column_int64(3);
+        out.frames += group.frames;
+        if (group.accepted) {
+            out.accepted += group.frames;
+        }
+        out.outside_window += stmt.column_int64(4);
+        for (const int column : {5, 6}) {
+            if (stmt.column_is_null(column)) {
+                continue;
+            }
+            const std::int64_t skew = stmt.column_int64(column);
+            if (!out.max_skew_s || std::llabs(skew) > std::llabs(*out.max_skew_s)) {
+                out.max_skew_s = skew;
+            }
+        }
+        out.groups.push_back(std::move(group));
+    }
+    return out;
+}
+
+std::vector<event_record> device_frames(database& db, std::string_view account, std::size_t limit,
+                                        std::int64_t after_id) {
+    const std::string sql = std::string(device_events_cte) +
+                            "SELECT id, received_ms, transport, peer, raw, protocol, account, "
+                            "token, seq, decoded_json, reply_kind, reply, error, accepted "
+                            "FROM mine WHERE id > ?3 ORDER BY id DESC LIMIT ?4";
+    detail::statement stmt(db, sql);
+    stmt.bind_text(1, account);
+    const std::string marker = raw_account_marker(account);
+    stmt.bind_text(2, marker);
+    stmt.bind(3, after_id);
+    stmt.bind(4, static_cast<std::int64_t>(
+                     std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+    std::vector<event_record> out;
+    while (stmt.step()) {
+        out.push_back(read_event(stmt));
+    }
+    return out;
 }
 
 std::int64_t count_events(database& db) {

@@ -302,6 +302,31 @@ TEST(PasswordStdin, LineEndingsStripped) {
     EXPECT_EQ(ctl::strip_line_end(" trailing space \n"), " trailing space ");
 }
 
+TEST(arcctl_diag, device_state_counters_alarms_and_frames) {
+    const json diag = json::parse(R"({
+        "device": {"account": "1234", "label": "Rossi"},
+        "mode": "test", "test_until": "2026-11-25T20:00:00.000Z", "type": "home_unit",
+        "last_seen": "2026-11-25T18:00:00.000Z",
+        "supervision": {"interval_s": 90000, "silent_at": "2026-11-27T00:00:00.000Z"},
+        "counters": {"frames": 5, "accepted": 1, "naks": 3, "duhs": 1, "crc_errors": 1,
+                     "format_errors": 0, "decryption_failures": 1, "outside_window": 1,
+                     "max_skew_s": -400},
+        "alarms": [{"id": 7, "class": "critical", "kind": "fall", "state": "new",
+                    "opened": "2026-11-25T18:00:00.000Z", "event_count": 1}],
+        "frames": [{"id": 9, "received": "2026-11-25T18:00:01.000Z", "transport": "tcp",
+                    "peer": "127.0.0.1:1", "token": "", "seq": "", "reply_kind": "NAK",
+                    "error": "CRC mismatch", "decoded": {}, "raw": "\nBAD\r"}]})");
+    const std::string text = ctl::device_diag_to_text(diag);
+    for (const char* part :
+         {"1234", "test", "1d1h", "2026-11-27T00:00:00.000Z", "CRC errors", "-400 s",
+          "1 open alarm\n", "#7", "fall", "CRC mismatch", "\\nBAD\\r"}) {
+        EXPECT_NE(text.find(part), std::string::npos) << part << " in\n" << text;
+    }
+    EXPECT_EQ(ctl::event_to_line(diag["frames"][0]),
+              "2026-11-25T18:00:01.000Z tcp 127.0.0.1:1 - - -> NAK [CRC mismatch] - "
+              "\\nBAD\\r\n");
+}
+
 TEST(arcctl_backup, result_line) {
     EXPECT_EQ(
         ctl::backup_to_text(json{

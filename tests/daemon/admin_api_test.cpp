@@ -9,6 +9,7 @@
 #include "alarm_service.hpp"
 #include <gtest/gtest.h>
 
+#include "arc/api/json.hpp"
 #include "arc/config/event_codes.hpp"
 #include "arc/protocol/dc09.hpp"
 #include "arc/security/passwords.hpp"
@@ -619,6 +620,67 @@ storage::event_record stored_frame(const std::string& account, std::int64_t at,
     ev.reply_kind = reply_kind;
     ev.error = error;
     return ev;
+}
+
+TEST_F(admin_api_test, device_diag_counts_a_known_history) {
+    ASSERT_EQ(call(json{{"cmd", "device.add"},
+                        {"account", "1234"},
+                        {"protocol", "dc09"},
+                        {"interval_s", 3600}})["ok"],
+              true);
+    backend_.now_ms_ += 1000;
+    receive(backend_, "1234", "0001", "#1234|Nri1/QA001");  // ACK, opens an alarm
+    // A frame whose CRC is wrong: the header did not parse, so it is stored without account.
+    storage::event_record bad_crc = stored_frame("1234", backend_.now_ms_ + 1, "NAK", "");
+    bad_crc.raw[1] = bad_crc.raw[1] == '0' ? '1' : '0';
+    bad_crc.account.clear();
+    bad_crc.token.clear();
+    bad_crc.error = "CRC mismatch";
+    storage::insert_event(backend_.db_, bad_crc);
+    storage::insert_event(backend_.db_,
+                          stored_frame("1234", backend_.now_ms_ + 2, "NAK", "decryption failed"));
+    storage::insert_event(backend_.db_,
+                          stored_frame("1234", backend_.now_ms_ + 3, "DUH", "unknown event code",
+                                       R"({"skew_s":-75,"outside_window":false})"));
+    storage::insert_event(backend_.db_, stored_frame("1234", backend_.now_ms_ + 4, "NAK",
+                                                     "timestamp outside the window",
+                                                     R"({"skew_s":900,"outside_window":true})"));
+    storage::insert_event(backend_.db_, stored_frame("5678", backend_.now_ms_ + 5, "NAK",
+                                                     "CRC mismatch"));  // another device
+
+    json r = call(json{{"cmd", "device.diag"}, {"account", "1234"}, {"limit", 3}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    const json& d = r["result"];
+    EXPECT_EQ(d["device"]["account"], "1234");
+    EXPECT_EQ(d["mode"], "active");
+    EXPECT_EQ(d["type"], "home_unit");
+    EXPECT_EQ(d["last_seen"], arc::api::iso8601_utc_ms(backend_.now_ms_));
+    EXPECT_EQ(d["supervision"]["interval_s"], 3600);
+    EXPECT_TRUE(d["supervision"]["silent_at"].is_string()) << d.dump();
+    const json& c = d["counters"];
+    EXPECT_EQ(c["frames"], 5) << c.dump();
+    EXPECT_EQ(c["accepted"], 1);
+    EXPECT_EQ(c["naks"], 3);
+    EXPECT_EQ(c["duhs"], 1);
+    EXPECT_EQ(c["crc_errors"], 1);
+    EXPECT_EQ(c["format_errors"], 0);
+    EXPECT_EQ(c["decryption_failures"], 1);
+    EXPECT_EQ(c["outside_window"], 1);
+    EXPECT_EQ(c["max_skew_s"], 900);
+    EXPECT_EQ(c["replies"]["ACK"], 1);
+    EXPECT_EQ(c["errors"]["CRC mismatch"], 1);
+    ASSERT_EQ(d["alarms"].size(), 1U);
+    EXPECT_EQ(d["alarms"][0]["kind"], "personal_emergency");
+    ASSERT_EQ(d["frames"].size(), 3U);  // newest first
+    EXPECT_EQ(d["frames"][0]["error"], "timestamp outside the window");
+    EXPECT_EQ(d["frames"][2]["error"], "decryption failed");
+
+    r = call(json{{"cmd", "device.diag"}, {"account", "1234"}});
+    EXPECT_EQ(r["result"]["frames"].size(), 5U);
+    EXPECT_EQ(r["result"]["frames"][3]["error"], "CRC mismatch");
+    expect_error(call(json{{"cmd", "device.diag"}, {"account", "9999"}}), "not_found");
+    expect_error(call(json{{"cmd", "device.diag"}, {"account", "1234"}, {"limit", 0}}), "invalid");
+    expect_error(call(json{{"cmd", "device.diag"}}), "bad_request");
 }
 
 TEST_F(admin_api_test, backup_copies_the_database_file) {

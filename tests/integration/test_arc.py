@@ -691,6 +691,65 @@ class Backup(DaemonCase):
         self.assertEqual((rc, rep.get("acked")), (0, 1), f"device key after restore: {rep} {err}")
 
 
+class Diag(DaemonCase):
+    """device diag on a device with one good frame and one frame with a bad CRC."""
+
+    def test_diag_shows_frames_and_counters(self):
+        self.add_devices()
+        rc, rep, err = self.daemon.sim("--account", PLAIN)
+        self.assertEqual((rc, rep.get("acked")), (0, 1), f"{rep} {err}")
+        good = sia_frame(PLAIN, 7, "QA")
+        bad = good[:1] + (b"0" if good[1:2] != b"0" else b"1") + good[2:]
+        reply = self.daemon.exchange_tcp(bad)
+        self.assertIn(b'"NAK"', reply)
+
+        d = self.daemon.arcctl("device", "diag", PLAIN, "--limit", "10")
+        self.assertEqual(d["device"]["account"], PLAIN)
+        self.assertEqual(d["mode"], "active")
+        self.assertIsNotNone(d["last_seen"])
+        self.assertIsNotNone(d["supervision"]["silent_at"])
+        c = d["counters"]
+        self.assertEqual((c["frames"], c["accepted"], c["naks"], c["crc_errors"], c["duhs"]),
+                         (2, 1, 1, 1, 0), c)
+        frames = d["frames"]
+        self.assertEqual(len(frames), 2)
+        self.assertEqual(frames[0]["raw"].encode(), bad)
+        self.assertEqual(frames[0]["error"], "CRC mismatch")
+        self.assertEqual(frames[0]["reply_kind"], "NAK")
+        self.assertEqual(frames[1]["reply_kind"], "ACK")
+        self.assertTrue(frames[1]["accepted"])
+        self.assertEqual(len(d["alarms"]), 1)  # the pendant press arc-sim sends
+
+        r = run([BIN["arcctl"], "--socket", self.daemon.sock, "device", "diag", PLAIN])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"CRC errors", r.stdout)
+        self.assertIn(b"CRC mismatch", r.stdout)
+        r = self.daemon.arcctl("device", "diag", "9999", expect_rc=1)
+        self.assertIn(b"not_found", r.stderr)
+
+    def test_follow_prints_new_frames_until_sigint(self):
+        self.add_devices()
+        proc = subprocess.Popen([BIN["arcctl"], "--socket", self.daemon.sock, "--json", "device",
+                                 "diag", PLAIN, "--follow"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            first = json.loads(proc.stdout.readline())
+            self.assertEqual(first["frames"], [])
+            rc, rep, err = self.daemon.sim("--account", PLAIN, "--token", "NULL")
+            self.assertEqual((rc, rep.get("acked")), (0, 1), f"{rep} {err}")
+            line = proc.stdout.readline()
+            event = json.loads(line)
+            self.assertEqual((event["account"], event["reply_kind"]), (PLAIN, "ACK"))
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(timeout=10), 0, proc.stderr.read())
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
+
 def sia_frame(account: str, seq: int, code: str, zone: str = "001") -> bytes:
     """A clear-text SIA-DCS frame carrying one event."""
     return frame(b'"SIA-DCS"%04dL0#%s[#%s|Nri1/%s%s]' % (seq, account.encode(), account.encode(),

@@ -15,6 +15,7 @@
 #include <random>
 #include <span>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -285,6 +286,49 @@ int run_watch(const globals& g, int limit) {
             return 1;
         }
     }
+}
+
+// ---- device diag --follow -----------------------------------------------------------------------
+
+// Polls `events` every 500 ms and prints the frames newer than `after_id`, oldest first, until a
+// signal (0) or a failure to reach arcd (1).
+int run_follow(const globals& g, const std::string& account, std::int64_t after_id) {
+    constexpr auto poll_interval = std::chrono::milliseconds(500);
+    constexpr int poll_limit = 1000;
+    install_stop_handlers();
+    auto client = connect_client(g);
+    while (stop_requested == 0) {
+        json r;
+        try {
+            r = client.request(
+                json{{"cmd", "events"}, {"account", account}, {"limit", poll_limit}});
+        } catch (const arc::api::api_error&) {
+            throw;
+        } catch (const std::runtime_error& e) {
+            if (stop_requested != 0) {
+                break;
+            }
+            std::cerr << "arcctl: follow ended: " << e.what() << '\n';
+            return 1;
+        }
+        const json events = r.value("events", json::array());
+        // Newest first: print those above after_id from the oldest.
+        for (auto it = events.rbegin(); it != events.rend(); ++it) {
+            const auto id = it->value("id", std::int64_t{0});
+            if (id <= after_id) {
+                continue;
+            }
+            after_id = id;
+            emit(g.json ? it->dump(-1, ' ', false, json::error_handler_t::replace) + "\n"
+                        : event_to_line(*it));
+        }
+        // Sleep in slices so that ^C ends the wait at once.
+        const auto until = std::chrono::steady_clock::now() + poll_interval;
+        while (stop_requested == 0 && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    return 0;
 }
 
 void print_result(const globals& g, const json& result, const std::string& text) {
@@ -882,6 +926,59 @@ std::string events_to_text(const json& events) {
         rows);
 }
 
+std::string device_diag_to_text(const json& diag) {
+    const json device = diag.value("device", json::object());
+    const json supervision = diag.value("supervision", json::object());
+    std::string interval = "-";
+    if (const auto it = supervision.find("interval_s");
+        it != supervision.end() && it->is_number_integer()) {
+        interval = format_duration(it->get<std::int64_t>());
+    }
+    std::string out = lines({{"account", field(device, "account")},
+                             {"mode", field(diag, "mode")},
+                             {"test until", field(diag, "test_until")},
+                             {"type", field(diag, "type")},
+                             {"label", field(device, "label")},
+                             {"last seen", field(diag, "last_seen")},
+                             {"interval", interval},
+                             {"silent at", field(supervision, "silent_at")}});
+    const json c = diag.value("counters", json::object());
+    out += "\ncounters\n" + lines({{"frames", field(c, "frames")},
+                                   {"accepted", field(c, "accepted")},
+                                   {"NAK", field(c, "naks")},
+                                   {"DUH", field(c, "duhs")},
+                                   {"CRC errors", field(c, "crc_errors")},
+                                   {"format errors", field(c, "format_errors")},
+                                   {"decryption failures", field(c, "decryption_failures")},
+                                   {"outside window", field(c, "outside_window")},
+                                   {"max clock skew", field(c, "max_skew_s") + " s"}});
+    const json alarms = diag.value("alarms", json::array());
+    out += fmt::format("\n{} open alarm{}\n", alarms.size(), alarms.size() == 1 ? "" : "s");
+    if (!alarms.empty()) {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& a : alarms) {
+            rows.push_back({id_text(a.value("id", json())), field(a, "class"), field(a, "kind"),
+                            field(a, "state"), field(a, "opened"), field(a, "event_count")});
+        }
+        out += format_table({"id", "class", "kind", "state", "opened", "events"}, rows);
+    }
+    out += "\nlast frames\n" + events_to_text(diag.value("frames", json::array()));
+    return out;
+}
+
+std::string event_to_line(const json& event) {
+    std::string out =
+        fmt::format("{} {} {} {} {} -> {}", field(event, "received"), field(event, "transport"),
+                    field(event, "peer"), field(event, "token"), field(event, "seq"),
+                    field(event, "reply_kind"));
+    if (const std::string error = event.value("error", std::string()); !error.empty()) {
+        out += " [" + error + "]";
+    }
+    out += " " + summarize_decoded(event.value("decoded", json::object())) + " " +
+           arc::protocol::escape_frame(event.value("raw", std::string())) + "\n";
+    return out;
+}
+
 std::string backup_to_text(const json& result) {
     return fmt::format("backup {}: {} bytes, {} pages, {} events in {:.0f} ms\n",
                        field(result, "path"), field(result, "bytes"), field(result, "pages"),
@@ -1180,6 +1277,16 @@ int run(int argc, const char* const* argv) {
     test_mode->add_option("--for", test_for,
                           "with on: test mode ends by itself after this long (1m to 7d), e.g. 2h");
 
+    auto* diag = device->add_subcommand(
+        "diag", "what the centre knows of a device: state, supervision, counters, last frames");
+    bool follow = false;
+    int diag_limit = 20;
+    diag->add_option("account", account, "account")->required();
+    diag->add_option("--limit", diag_limit, "the last N frames (1-1000)")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    diag->add_flag("--follow", follow, "then print each new frame as it arrives, until ^C");
+
     auto* backup = app.add_subcommand(
         "backup", "a consistent copy of the database, taken while arcd keeps receiving");
     std::string backup_file;
@@ -1424,6 +1531,18 @@ int run(int argc, const char* const* argv) {
                 }
                 const auto r = call(g, req);
                 print_result(g, r, alarm_to_text(r.value("alarm", json::object())));
+            }
+        } else if (*diag) {
+            const auto r =
+                call(g, {{"cmd", "device.diag"}, {"account", account}, {"limit", diag_limit}});
+            print_result(g, r, device_diag_to_text(r));
+            if (follow) {
+                std::cout.flush();
+                std::int64_t last_id = 0;
+                for (const auto& f : r.value("frames", json::array())) {
+                    last_id = std::max(last_id, f.value("id", std::int64_t{0}));
+                }
+                return run_follow(g, account, last_id);
             }
         } else if (*backup) {
             // arcd writes the file: it needs the full path, whatever its working directory.

@@ -89,6 +89,14 @@ std::string alarm_show_to_text(const nlohmann::json& result);
 /// members, actor and detail when set.
 std::string change_to_text(const nlohmann::json& change);
 
+/// The device.diag result: the device's state and supervision, its counters, its open alarms
+/// and its last frames.
+std::string device_diag_to_text(const nlohmann::json& diag);
+
+/// One EVENT as a line of `device diag --follow` (with its '\n'): "RECEIVED TRANSPORT PEER
+/// TOKEN SEQ -> REPLY [ERROR] DECODED RAW".
+std::string event_to_line(const nlohmann::json& event);
+
 /// The backup result: "backup PATH: N bytes, P pages, E events in M ms".
 std::string backup_to_text(const nlohmann::json& result);
 

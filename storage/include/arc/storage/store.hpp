@@ -133,6 +133,29 @@ std::vector<event_record> events_for_account(database& db, std::string_view acco
 std::optional<event_record> find_event(database& db, std::int64_t id);
 std::int64_t count_events(database& db);
 
+/// A device's frames with one reply kind, error and acceptance (device.diag's counters).
+struct event_group {
+    std::string reply_kind;
+    std::string error;
+    bool accepted = false;
+    std::int64_t frames = 0;
+};
+/// What a device sent, summed over the events table.
+struct device_event_summary {
+    std::vector<event_group> groups;         ///< by reply kind, error and acceptance
+    std::int64_t frames = 0;                 ///< all of them
+    std::int64_t accepted = 0;               ///< ACKed as an event or link test
+    std::int64_t outside_window = 0;         ///< timestamped outside the window (ACKed or not)
+    std::optional<std::int64_t> max_skew_s;  ///< the clock skew of largest magnitude seen
+};
+/// A device's frames are those parsed with its account and the unparsed ones (bad CRC,
+/// length or format: stored with an empty account) whose raw header names it.
+device_event_summary summarise_device_events(database& db, std::string_view account);
+/// A device's frames (as summarise_device_events counts them) with an id above `after_id`,
+/// newest first.
+std::vector<event_record> device_frames(database& db, std::string_view account, std::size_t limit,
+                                        std::int64_t after_id = 0);
+
 /// Writer lanes: when both hold items, alarm items go into the transaction first and routine
 /// items only fill the room left, so periodic tests and heartbeats never delay an alarm.
 enum class lane : std::uint8_t {
