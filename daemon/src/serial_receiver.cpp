@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "arc/protocol/dc09.hpp"
 #include "arc/protocol/error.hpp"
 
 namespace arc::daemon {
@@ -90,20 +91,6 @@ nlohmann::json decoded_json(const protocol::receiver_result& r, protocol::receiv
     }
     if (l.kind == protocol::receiver_line_kind::basic) {
         out["basic"] = {{"event", l.basic_event}, {"group", l.basic_group}, {"zone", l.basic_zone}};
-    }
-    return out;
-}
-
-// Control bytes made visible for the debug log.
-std::string printable(std::string_view raw) {
-    std::string out;
-    for (const char c : raw) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u >= 0x7f) {
-            out += fmt::format("\\x{:02x}", u);
-        } else {
-            out.push_back(c);
-        }
     }
     return out;
 }
@@ -252,8 +239,8 @@ struct receiver_ports::impl {
         hooks.normalise(result, now_ms, events);
         const storage::lane lane = alarm_service::lane_of(events);
         if (spdlog::should_log(spdlog::level::debug)) {
-            spdlog::debug("{} {} line \"{}\" -> {} {}", transport, peer, printable(rec.raw),
-                          rec.reply_kind, rec.error);
+            spdlog::debug("{} {} line \"{}\" -> {} {}", transport, peer,
+                          protocol::escape_frame(rec.raw), rec.reply_kind, rec.error);
         }
         const auto [ec, id] = co_await async_store_line(hooks, std::move(rec), lane, use_nothrow);
         if (ec) {

@@ -78,21 +78,6 @@ std::string format_peer(const Endpoint& ep) {
     return fmt::format("{}:{}", addr.to_string(), ep.port());
 }
 
-// Control characters of a frame made visible for debug logs (CR, LF, NUL).
-std::string printable(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size() + 8);
-    for (const char c : raw) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u >= 0x7f) {
-            out += fmt::format("\\x{:02x}", u);
-        } else {
-            out.push_back(c);
-        }
-    }
-    return out;
-}
-
 // At most one warning per second per kind; the rest are counted and reported with the next.
 class rate_limited_log {
 public:
@@ -896,7 +881,7 @@ struct server::impl final : admin_backend {
         rec.raw = raw;  // copied into a recycled buffer, see take_record
         if (spdlog::should_log(spdlog::level::debug)) {
             spdlog::debug("{} {} acct={} frame \"{}\" -> {} {}", transport, peer, rec.account,
-                          printable(raw), rec.reply_kind, rec.error);
+                          protocol::escape_frame(raw), rec.reply_kind, rec.error);
         }
         pending_reply pending{
             result.reply, std::move(result.reply_bytes), ctx_.now_unix, {}, storage::lane::routine};

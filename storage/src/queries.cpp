@@ -28,6 +28,10 @@ std::string upper(std::string_view text) {
 constexpr std::string_view device_columns =
     "account, protocol, aes_key, mode, label, created_ms, last_seen_ms, device_type, interval_s, "
     "test_until_ms, vendor";
+// The columns read_event reads, in its order.
+constexpr std::string_view event_columns =
+    "id, received_ms, transport, peer, raw, protocol, account, token, seq, decoded_json, "
+    "reply_kind, reply, error, accepted";
 
 void bind_optional(detail::statement& stmt, int index, const std::optional<std::int64_t>& value) {
     if (value) {
@@ -182,10 +186,9 @@ std::optional<device> find_device(database& db, std::string_view account) {
 
 std::vector<event_record> events_for_account(database& db, std::string_view account,
                                              std::size_t limit) {
-    detail::statement stmt(db,
-                           "SELECT id, received_ms, transport, peer, raw, protocol, account, "
-                           "token, seq, decoded_json, reply_kind, reply, error, accepted "
-                           "FROM events WHERE account = upper(?1) ORDER BY id DESC LIMIT ?2");
+    detail::statement stmt(
+        db, fmt::format("SELECT {} FROM events WHERE account = upper(?1) ORDER BY id DESC LIMIT ?2",
+                        event_columns));
     stmt.bind_text(1, account);
     stmt.bind(2, static_cast<std::int64_t>(
                      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
@@ -197,10 +200,9 @@ std::vector<event_record> events_for_account(database& db, std::string_view acco
 }
 
 std::vector<event_record> events_after(database& db, std::int64_t after_id, std::size_t limit) {
-    detail::statement stmt(db,
-                           "SELECT id, received_ms, transport, peer, raw, protocol, account, "
-                           "token, seq, decoded_json, reply_kind, reply, error, accepted "
-                           "FROM events WHERE id > ?1 AND accepted = 1 ORDER BY id LIMIT ?2");
+    detail::statement stmt(
+        db, fmt::format("SELECT {} FROM events WHERE id > ?1 AND accepted = 1 ORDER BY id LIMIT ?2",
+                        event_columns));
     stmt.bind(1, after_id);
     stmt.bind(2, static_cast<std::int64_t>(
                      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
@@ -212,10 +214,7 @@ std::vector<event_record> events_after(database& db, std::int64_t after_id, std:
 }
 
 std::optional<event_record> find_event(database& db, std::int64_t id) {
-    detail::statement stmt(db,
-                           "SELECT id, received_ms, transport, peer, raw, protocol, account, "
-                           "token, seq, decoded_json, reply_kind, reply, error, accepted "
-                           "FROM events WHERE id = ?1");
+    detail::statement stmt(db, fmt::format("SELECT {} FROM events WHERE id = ?1", event_columns));
     stmt.bind(1, id);
     if (!stmt.step()) {
         return std::nullopt;
