@@ -109,5 +109,45 @@ class Subscribers(DaemonCase):
                          ["inactivity", "personal_emergency"])
 
 
+class SubscribersCli(DaemonCase):
+    """The same record through arcctl: tables for people, --json for scripts."""
+
+    def table(self, *args):
+        r = test_arc.run([test_arc.BIN["arcctl"], "--socket", self.daemon.sock, *args])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.decode()
+
+    def test_arcctl_subscriber_contact_device_status(self):
+        sub = self.daemon.arcctl("subscriber", "add", "--code", "TS-0042", "--first-name",
+                                 "Maria", "--last-name", "Rossi", "--comune", "Torino",
+                                 "--street", "Via Roma", "--number", "12", "--floor", "3",
+                                 "--access-notes", "citofono Rossi", "--phone", "011 555 1234",
+                                 "--medical-notes", "insulina alle 8", "--key-safe", "4711",
+                                 "--vulnerability", "anziano_solo")["subscriber"]
+        sid = str(sub["id"])
+        self.daemon.arcctl("contact", "add", sid, "--name", "Anna Neri", "--relation", "vicina",
+                           "--phone", "011 222 3333", "--has-key", "--priority", "1",
+                           "--reachable", "sempre")
+        dev = self.daemon.arcctl("device", "add", "--account", "4242", "--protocol", "dc09",
+                                 "--subscriber", sid)["device"]
+        self.assertEqual(dev["subscriber"], sub["id"])
+        shown = self.daemon.arcctl("subscriber", "show", "--account", "4242")["subscriber"]
+        self.assertEqual(shown["contacts"][0]["name"], "Anna Neri")
+        self.assertNotIn("key_safe_code", shown)
+        text = self.table("subscriber", "show", sid)
+        for expected in ("TS-0042", "Rossi", "Via Roma", "Anna Neri", "4242"):
+            self.assertIn(expected, text)
+        self.assertNotIn("4711", text)
+        self.assertIn("4711", self.table("subscriber", "show", sid, "--sensitive"))
+        self.assertIn("TS-0042", self.table("subscriber", "list"))
+        away = self.daemon.arcctl("subscriber", "status", sid, "away", "--until",
+                                  "2099-12-20")["subscriber"]
+        self.assertEqual(away["status"], "away")
+        self.assertTrue(away["away_until"].startswith("2099-12-2"))
+        bad = self.daemon.arcctl("subscriber", "status", sid, "away", "--until", "2099-13-01",
+                                 expect_rc=1)
+        self.assertIn("until", bad.stderr.decode() + bad.stdout.decode())
+
+
 if __name__ == "__main__":
     test_arc.main()
