@@ -271,16 +271,17 @@ void section(std::vector<line>& out, std::string title) {
 void subscriber_lines(std::vector<line>& out, const app& a, const detail_state& d,
                       std::int64_t now_ms) {
     const lang l = a.language();
-    section(out, std::string(tr(l, "Subscriber")));
-    if (d.subscriber_loading && !d.subscriber.is_object()) {
-        out.push_back(plain(std::string(tr(l, "loading…"))));
-        return;
-    }
+    // Without a record the section is one line: the timeline below stays on a small screen.
     if (!d.subscriber.is_object()) {
-        out.push_back(plain(d.subscriber_error.empty() ? std::string(tr(l, "no subscriber record"))
-                                                       : d.subscriber_error));
+        std::string why = d.subscriber_loading         ? std::string(tr(l, "loading…"))
+                          : d.subscriber_error.empty() ? std::string(tr(l, "no subscriber record"))
+                                                       : d.subscriber_error;
+        out.push_back(line{
+            segment{"— " + std::string(tr(l, "Subscriber")) + " — ", style{color::normal, true}},
+            segment{std::move(why), {}}});
         return;
     }
+    section(out, std::string(tr(l, "Subscriber")));
     const json& s = d.subscriber;
     std::string head = str(s, "first_name");
     if (const std::string last = str(s, "last_name"); !last.empty()) {
@@ -397,10 +398,11 @@ void subscriber_lines(std::vector<line>& out, const app& a, const detail_state& 
 void device_lines(std::vector<line>& out, const app& a, const detail_state& d,
                   const queue_entry* e) {
     const lang l = a.language();
-    section(out, std::string(tr(l, "Device")));
+    line head{segment{"— " + std::string(tr(l, "Device")) + " — ", style{color::normal, true}}};
     if (!d.device.is_object()) {
-        out.push_back(
-            plain(d.device_error.empty() ? std::string(tr(l, "loading…")) : d.device_error));
+        head.push_back(
+            segment{d.device_error.empty() ? std::string(tr(l, "loading…")) : d.device_error, {}});
+        out.push_back(std::move(head));
         return;
     }
     const json& dev = d.device;
@@ -411,15 +413,16 @@ void device_lines(std::vector<line>& out, const app& a, const detail_state& d,
     text += "  " + std::string(tr(l, "mode")) + " " + str(dev, "mode");
     const std::string seen = str(dev, "last_seen");
     text += "  " + std::string(tr(l, "last seen")) + " " +
-            (seen.empty() ? std::string(tr(l, "never")) : clock_of(seen));
-    out.push_back(plain(text));
-    line battery{segment{std::string(tr(l, "battery")) + ": ", {}}};
+            (seen.empty() ? std::string(tr(l, "never")) : clock_of(seen)) + "  ";
+    head.push_back(segment{std::move(text), {}});
+    line& battery = head;
+    battery.push_back(segment{std::string(tr(l, "battery")) + ": ", {}});
     if (const auto low = a.low_battery_alarm(e != nullptr ? e->account : str(dev, "account"))) {
         battery.push_back(segment{fmt_tr(l, "low (alarm #{} open)", *low), style{color::yellow}});
     } else {
         battery.push_back(segment{std::string(tr(l, "no low-battery report")), {}});
     }
-    out.push_back(std::move(battery));
+    out.push_back(std::move(head));
 }
 
 std::string event_summary(const json& ev) {
@@ -774,7 +777,8 @@ void render_main(grid& g, const app& a, std::int64_t now_ms) {
     } else if (content_h < 5) {
         render_queue(g, a, content_top, content_h, 0, w, now_ms);
     } else {
-        const int queue_rows = std::max(2, (content_h - 1) / 2);
+        // The queue gets two fifths (8 lines at 24 rows), the detail the rest.
+        const int queue_rows = std::max(2, (content_h - 1) * 2 / 5);
         render_queue(g, a, content_top, queue_rows, 0, w, now_ms);
         const int sep = content_top + queue_rows;
         const style st{color::normal, true, a.focus() == pane::detail};
