@@ -346,6 +346,7 @@ nlohmann::json device_to_json(const arc::storage::device& dev) {
         out["test_until"] = nullptr;
     }
     out["vendor"] = dev.vendor;
+    out["subscriber"] = dev.subscriber_id ? json(*dev.subscriber_id) : json(nullptr);
     return out;
 }
 

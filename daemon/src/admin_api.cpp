@@ -10,9 +10,11 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "admin_subscribers.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
 
@@ -25,6 +27,7 @@
 #include "arc/storage/alarms.hpp"
 #include "arc/storage/backup.hpp"
 #include "arc/storage/security.hpp"
+#include "arc/storage/subscribers.hpp"
 
 namespace arc::daemon {
 namespace {
@@ -181,6 +184,9 @@ std::string device_audit_detail(const storage::device& dev) {
     if (!dev.vendor.empty()) {
         detail += " vendor=" + dev.vendor;
     }
+    if (dev.subscriber_id) {
+        detail += fmt::format(" subscriber={}", *dev.subscriber_id);
+    }
     return detail;
 }
 
@@ -274,6 +280,7 @@ json iso_or_null(const std::optional<engine::time_point>& t) {
 // completion happens after the job, and the hand-off to the caller's thread orders it again.
 struct job_state {
     bool found = true;
+    bool no_subscriber = false;  // device.add named a subscriber that does not exist
     std::optional<storage::device> device;
 };
 
@@ -359,6 +366,8 @@ public:
             alarm_act(req, alarm_action::close, "outcome");
         } else if (cmd == "alarm.note") {
             alarm_act(req, alarm_action::note, "text");
+        } else if (subscriber_command(cmd, req)) {
+            // subscriber.*, contact.*, device.assign: admin_subscribers.cpp
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
@@ -370,6 +379,16 @@ public:
     }
 
 private:
+    bool subscriber_command(const std::string& cmd, const json& req) {
+        auto self = std::make_shared<handler>(*this);
+        return handle_subscriber_command(
+            cmd, req, backend_,
+            admin_reply{[self](json result) { self->ok(std::move(result)); },
+                        [self](std::string_view code, std::string_view message) {
+                            self->fail(code, message);
+                        }});
+    }
+
     void device_add(const json& req) {
         storage::device dev;
         dev.account = account_field(req);
@@ -396,6 +415,11 @@ private:
             dev.interval_s = integer_field(req, "interval_s", 60, 31 * 86400, std::nullopt);
         }
         dev.vendor = optional_string(req, "vendor").value_or("");
+        try {
+            dev.subscriber_id = subscriber_id_field(req);
+        } catch (const std::invalid_argument& e) {
+            throw request_error{"invalid", e.what()};
+        }
         dev.created_ms = backend_.now_ms();
 
         auto state = std::make_shared<job_state>();
@@ -407,6 +431,10 @@ private:
                     return;
                 }
                 state->found = false;
+                if (dev.subscriber_id && !storage::find_subscriber(db, *dev.subscriber_id)) {
+                    state->no_subscriber = true;
+                    return;
+                }
                 storage::insert_device(db, dev);
                 storage::append_audit(
                     db, audit("device.add", dev.account, device_audit_detail(dev), dev.created_ms));
@@ -418,6 +446,10 @@ private:
                 }
                 if (state->found) {
                     self->fail("exists", fmt::format("device {} already exists", dev.account));
+                    return;
+                }
+                if (state->no_subscriber) {
+                    self->fail("not_found", fmt::format("no subscriber {}", *dev.subscriber_id));
                     return;
                 }
                 const storage::device& stored = state->device ? *state->device : dev;

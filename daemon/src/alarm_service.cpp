@@ -1,6 +1,7 @@
 #include "alarm_service.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "admin_api.hpp"
@@ -43,6 +44,11 @@ engine::device_state to_device_state(const storage::device& dev) {
         state.last_seen = engine::from_ms(*dev.last_seen_ms);
     }
     state.vendor = dev.vendor;
+    if (dev.paused_until_ms) {
+        state.paused_until = *dev.paused_until_ms == std::numeric_limits<std::int64_t>::max()
+                                 ? engine::time_point::max()
+                                 : engine::from_ms(*dev.paused_until_ms);
+    }
     return state;
 }
 

@@ -159,8 +159,53 @@ INSERT INTO meta_blob (key, value) VALUES ('audit_head_hash', zeroblob(32));
     migration{4, R"sql(
 CREATE INDEX events_unparsed ON events (id) WHERE account = '';
 )sql"},
+    // Subscribers (assistiti), their ordered contacts, and the subscriber a device belongs to
+    // (arc/storage/subscribers.hpp). medical_notes and key_safe_code hold sealed blobs (or
+    // clear TEXT while field encryption is off); phones are JSON arrays of text.
+    migration{5, R"sql(
+CREATE TABLE subscribers (
+    id               INTEGER PRIMARY KEY,
+    code             TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    first_name       TEXT NOT NULL,
+    last_name        TEXT NOT NULL,
+    birth_date       TEXT,
+    comune           TEXT NOT NULL DEFAULT '',
+    street           TEXT NOT NULL DEFAULT '',
+    number           TEXT NOT NULL DEFAULT '',
+    floor            TEXT NOT NULL DEFAULT '',
+    access_notes     TEXT NOT NULL DEFAULT '',
+    phones           TEXT NOT NULL DEFAULT '[]',
+    language         TEXT NOT NULL DEFAULT 'it',
+    living_situation TEXT NOT NULL DEFAULT '',
+    vulnerability    TEXT NOT NULL DEFAULT '',
+    medical_notes    BLOB,
+    key_safe_code    BLOB,
+    guardian_kind    TEXT,
+    guardian_name    TEXT NOT NULL DEFAULT '',
+    guardian_phone   TEXT NOT NULL DEFAULT '',
+    gp_name          TEXT NOT NULL DEFAULT '',
+    gp_phone         TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL DEFAULT 'active'
+                     CHECK (status IN ('active', 'away', 'hospital', 'ended')),
+    away_until_ms    INTEGER,
+    created_ms       INTEGER NOT NULL,
+    updated_ms       INTEGER NOT NULL
+);
+CREATE TABLE contacts (
+    id            INTEGER PRIMARY KEY,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+    priority      INTEGER NOT NULL CHECK (priority >= 1),
+    name          TEXT NOT NULL,
+    relation      TEXT NOT NULL DEFAULT '',
+    phones        TEXT NOT NULL DEFAULT '[]',
+    has_key       INTEGER NOT NULL DEFAULT 0,
+    reachable     TEXT NOT NULL DEFAULT '',
+    UNIQUE (subscriber_id, priority)
+);
+ALTER TABLE devices ADD COLUMN subscriber_id INTEGER REFERENCES subscribers (id);
+CREATE INDEX devices_subscriber ON devices (subscriber_id);
+)sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
-    // subscribers (assistiti) and their ordered contacts, devices.subscriber_id REFERENCES;
     // teams (squadre PIS), territories, missions with their timeline.
 };
 

@@ -25,9 +25,13 @@ std::string upper(std::string_view text) {
     return out;
 }
 
+// With the pause of the device's subscriber (away/hospital): select them FROM device_join.
 constexpr std::string_view device_columns =
-    "account, protocol, aes_key, mode, label, created_ms, last_seen_ms, device_type, interval_s, "
-    "test_until_ms, vendor";
+    "account, protocol, aes_key, mode, label, devices.created_ms, last_seen_ms, device_type, "
+    "interval_s, test_until_ms, vendor, subscriber_id, CASE WHEN subscribers.status IN ('away', "
+    "'hospital') THEN coalesce(subscribers.away_until_ms, 9223372036854775807) END";
+constexpr std::string_view device_join =
+    "devices LEFT JOIN subscribers ON subscribers.id = devices.subscriber_id";
 // The columns read_event reads, in its order.
 constexpr std::string_view event_columns =
     "id, received_ms, transport, peer, raw, protocol, account, token, seq, decoded_json, "
@@ -63,6 +67,8 @@ device read_device(const detail::statement& stmt) {
     dev.interval_s = column_optional(stmt, 8);
     dev.test_until_ms = column_optional(stmt, 9);
     dev.vendor = stmt.column_bytes(10);
+    dev.subscriber_id = column_optional(stmt, 11);
+    dev.paused_until_ms = column_optional(stmt, 12);
     return dev;
 }
 
@@ -93,10 +99,11 @@ void insert_device(database& db, const device& dev) {
         throw already_exists(
             fmt::format("{}: device {} already exists", detail::db_name(db.handle()), account));
     }
-    detail::statement stmt(db,
-                           "INSERT INTO devices (account, protocol, aes_key, mode, label, "
-                           "created_ms, last_seen_ms, device_type, interval_s, test_until_ms, "
-                           "vendor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    detail::statement stmt(
+        db,
+        "INSERT INTO devices (account, protocol, aes_key, mode, label, "
+        "created_ms, last_seen_ms, device_type, interval_s, test_until_ms, "
+        "vendor, subscriber_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     stmt.bind_text(1, account);
     stmt.bind_text(2, dev.protocol);
     std::vector<std::uint8_t> stored_key;
@@ -115,6 +122,7 @@ void insert_device(database& db, const device& dev) {
     // As set_device_mode: an end of test mode means nothing outside test mode.
     bind_optional(stmt, 10, dev.mode == device_mode::test ? dev.test_until_ms : std::nullopt);
     stmt.bind_text(11, dev.vendor);
+    bind_optional(stmt, 12, dev.subscriber_id);
     stmt.step();
 }
 
@@ -165,8 +173,8 @@ std::int64_t insert_event(database& db, const event_record& ev) {
 }
 
 std::vector<device> list_devices(database& db) {
-    detail::statement stmt(db,
-                           fmt::format("SELECT {} FROM devices ORDER BY account", device_columns));
+    detail::statement stmt(
+        db, fmt::format("SELECT {} FROM {} ORDER BY account", device_columns, device_join));
     std::vector<device> out;
     while (stmt.step()) {
         out.push_back(read_device(stmt));
@@ -175,8 +183,8 @@ std::vector<device> list_devices(database& db) {
 }
 
 std::optional<device> find_device(database& db, std::string_view account) {
-    detail::statement stmt(
-        db, fmt::format("SELECT {} FROM devices WHERE account = upper(?1)", device_columns));
+    detail::statement stmt(db, fmt::format("SELECT {} FROM {} WHERE account = upper(?1)",
+                                           device_columns, device_join));
     stmt.bind_text(1, account);
     if (!stmt.step()) {
         return std::nullopt;

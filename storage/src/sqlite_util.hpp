@@ -84,6 +84,8 @@ public:
     std::int64_t column_int64(int index) const { return sqlite3_column_int64(stmt_, index); }
     /// The connection (for error messages).
     sqlite3* db() const noexcept { return db_; }
+    /// SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL, ...
+    int column_type(int index) const { return sqlite3_column_type(stmt_, index); }
     bool column_is_null(int index) const {
         return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
     }

@@ -146,11 +146,12 @@ TEST(FieldEncryption, AlteredRowIsAnErrorNeverKeyless) {
     database db = database::open(":memory:");
     insert_device(db, keyed_device("AB12"));
     // One byte changed for sure (the sealed bytes are random: a fixed value would be no change
-    // one time in 256).
+    // one time in 256). `||` makes TEXT: cast back, or the truncation below would count
+    // characters and stop at a NUL byte, leaving a value too short to look sealed.
     db.exec(
-        "UPDATE devices SET aes_key = substr(aes_key, 1, 50) || "
+        "UPDATE devices SET aes_key = CAST(substr(aes_key, 1, 50) || "
         "CASE WHEN substr(aes_key, 51, 1) = x'00' THEN x'01' ELSE x'00' END || "
-        "substr(aes_key, 52) WHERE account = 'AB12'");
+        "substr(aes_key, 52) AS BLOB) WHERE account = 'AB12'");
     EXPECT_NE(error_of([&] { (void)find_device(db, "AB12"); }).find("device AB12"),
               std::string::npos);
     db.exec("UPDATE devices SET aes_key = substr(aes_key, 1, 50) WHERE account = 'AB12'");

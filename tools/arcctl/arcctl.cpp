@@ -19,6 +19,7 @@
 #include <tuple>
 #include <utility>
 
+#include "subscribers_cli.hpp"
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -849,17 +850,20 @@ std::string format_table(const std::vector<std::string>& header,
 
 std::string device_to_text(const json& device) {
     const auto bits = device.value("key_bits", 0);
-    return lines({{"account", field(device, "account")},
-                  {"protocol", field(device, "protocol")},
-                  {"encryption", bits > 0 ? fmt::format("AES-{}", bits) : "none"},
-                  {"mode", field(device, "mode")},
-                  {"test until", field(device, "test_until")},
-                  {"type", field(device, "type")},
-                  {"interval", interval_text(device)},
-                  {"vendor", field(device, "vendor")},
-                  {"label", field(device, "label")},
-                  {"created", field(device, "created")},
-                  {"last_seen", field(device, "last_seen")}});
+    const auto sub = device.find("subscriber");
+    const std::string subscriber_line =
+        sub != device.end() && sub->is_number() ? "subscriber  " + sub->dump() + "\n" : "";
+    return subscriber_line + lines({{"account", field(device, "account")},
+                                    {"protocol", field(device, "protocol")},
+                                    {"encryption", bits > 0 ? fmt::format("AES-{}", bits) : "none"},
+                                    {"mode", field(device, "mode")},
+                                    {"test until", field(device, "test_until")},
+                                    {"type", field(device, "type")},
+                                    {"interval", interval_text(device)},
+                                    {"vendor", field(device, "vendor")},
+                                    {"label", field(device, "label")},
+                                    {"created", field(device, "created")},
+                                    {"last_seen", field(device, "last_seen")}});
 }
 
 std::string devices_to_text(const json& devices) {
@@ -1255,6 +1259,7 @@ int run(int argc, const char* const* argv) {
     add->add_option("--interval", interval,
                     "supervision interval overriding the type's, e.g. 25h, 90m");
     add->add_option("--vendor", vendor, "vendor: selects the vendor's event-code table");
+    const auto subscriber_cmds = add_subscriber_commands(app, *device, *add);
     auto* list = device->add_subcommand("list", "list the devices");
     auto* show = device->add_subcommand("show", "show one device");
     show->add_option("account", account, "account")->required();
@@ -1453,8 +1458,21 @@ int run(int argc, const char* const* argv) {
             }
         }
 
-        if (*add) {
+        std::optional<std::pair<json, std::string>> subscriber_out;
+        try {
+            subscriber_out = run_subscriber_commands(
+                *subscriber_cmds, [&g](const json& req) { return call(g, req); });
+        } catch (const std::invalid_argument& e) {
+            std::cerr << "arcctl: " << e.what() << '\n';
+            return 2;
+        }
+        if (subscriber_out) {
+            print_result(g, subscriber_out->first, subscriber_out->second);
+        } else if (*add) {
             json req{{"cmd", "device.add"}, {"account", account}, {"protocol", protocol_name}};
+            if (const auto sid = device_add_subscriber(*subscriber_cmds)) {
+                req["subscriber"] = *sid;
+            }
             if (!device_type.empty()) {
                 req["type"] = device_type;
             }

@@ -268,6 +268,13 @@ changes engine::ingest_event(const event& ev, time_point now) {
         out.push_back(device_change(change_kind::logged, now, ev.event_id, ev.account));
         return out;
     }
+    if (ev.kind == event_kind::inactivity && device.state.paused_until &&
+        *device.state.paused_until > now) {
+        // The subscriber is away: nobody is at home to be inactive (stored and logged only).
+        out.push_back(device_change(change_kind::logged, now, ev.event_id, ev.account,
+                                    "inactivity while the subscriber is away"));
+        return out;
+    }
     if (const auto it = by_device_kind_.find({ev.account, ev.kind}); it != by_device_kind_.end()) {
         alarm& a = alarms_.at(it->second);
         ++a.event_count;
@@ -685,6 +692,14 @@ void engine::fire_device_timer(const device_timer& timer, changes& out) {
                                                   config_.retired == retired_policy::record_only)) {
         return;
     }
+    if (entry.state.paused_until && *entry.state.paused_until > timer.due) {
+        // Away or in hospital: the device may well be off. Supervision starts again with a
+        // full grace when the pause ends (no end set: when set_device lifts it).
+        if (*entry.state.paused_until != time_point::max()) {
+            arm_supervision(entry, *entry.state.paused_until, timer.due);
+        }
+        return;
+    }
     if (by_device_kind_.count({entry.state.account, event_kind::device_silent}) != 0) {
         return;
     }
@@ -710,6 +725,7 @@ changes engine::set_device(device_state device, time_point now) {
     const std::optional<time_point> last_seen =
         device.last_seen ? device.last_seen : entry.state.last_seen;
     const bool mode_changed = known && entry.state.mode != device.mode;
+    const bool pause_changed = known && entry.state.paused_until != device.paused_until;
     entry.state = std::move(device);
     entry.state.last_seen = last_seen;
     if (!known || interval_of(entry.state) != old_interval) {
@@ -725,6 +741,15 @@ changes engine::set_device(device_state device, time_point now) {
     }
     if (entry.state.mode == device_mode::active && entry.deadline && *entry.deadline <= now) {
         arm_supervision(entry, now, now);
+    }
+    if (pause_changed && !entry.deadline) {
+        // A pause without end disarmed supervision; lifting (or bounding) it starts it again,
+        // with a full grace from the end of the pause.
+        const time_point from = entry.state.paused_until && *entry.state.paused_until > now &&
+                                        *entry.state.paused_until != time_point::max()
+                                    ? *entry.state.paused_until
+                                    : now;
+        arm_supervision(entry, from, now);
     }
     settle();
     return out;

@@ -59,6 +59,10 @@ struct device {
     std::optional<std::int64_t> interval_s;     ///< supervision interval; empty: the type's default
     std::optional<std::int64_t> test_until_ms;  ///< test mode ends by itself then (mode test only)
     std::string vendor;  ///< selects the per-vendor event-code table; empty: the default
+    std::optional<std::int64_t> subscriber_id;  ///< the subscriber it belongs to (schema v5)
+    /// Read only, from its subscriber: away or in hospital until then (INT64_MAX: no end set),
+    /// which pauses supervision and inactivity alarms; empty when not paused. Never written.
+    std::optional<std::int64_t> paused_until_ms;
 };
 
 /// One received frame, valid or not, with its decoding and the reply sent.

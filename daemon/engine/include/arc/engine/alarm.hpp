@@ -190,6 +190,10 @@ struct device_state {
     std::optional<duration> interval;      ///< supervision override; empty: the type's default
     std::optional<time_point> last_seen;
     std::string vendor;  ///< selects the per-vendor event-code table
+    /// Its subscriber is away or in hospital until then (time_point::max(): no end set):
+    /// supervision raises no "device silent" alarm and inactivity events are only logged
+    /// before that instant; every other alarm is raised as usual.
+    std::optional<time_point> paused_until;
 };
 
 }  // namespace arc::engine
