@@ -124,6 +124,25 @@ class ConsoleCase(DaemonCase):
         self.fail("no alarm after the pendant press")
 
 
+def admin_request(sock_path, obj):
+    """One request on arcd's admin socket; returns the result (raises on an error answer)."""
+    import socket
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(sock_path)
+        s.sendall(json.dumps(obj).encode() + b"\n")
+        buf = b""
+        while b"\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    msg = json.loads(buf.split(b"\n", 1)[0])
+    if not msg.get("ok"):
+        raise AssertionError(f"{obj['cmd']}: {msg.get('error')}")
+    return msg["result"]
+
+
 class Console(ConsoleCase):
     """An operator on the admin socket: the alarm appears, is taken, noted, closed."""
 
@@ -181,6 +200,66 @@ class Console(ConsoleCase):
         while c.alive() and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertFalse(c.alive(), "q did not quit")
+
+    def test_subscriber_record_and_sensitive_view(self):
+        sub = admin_request(self.daemon.sock, {
+            "cmd": "subscriber.add", "code": "TS-0042", "first_name": "Maria",
+            "last_name": "Rossi", "birth_date": "1939-03-02",
+            "address": {"comune": "Torino", "street": "Via Roma", "number": "12", "floor": "3",
+                        "access_notes": "citofono Rossi"},
+            "phones": ["011 1234567"], "vulnerability": "anziano_solo",
+            "medical_notes": "diabetica, insulina", "key_safe_code": "4711",
+            "gp": {"name": "Dr. Verdi", "phone": "011 999"},
+            "contacts": [{"name": "Luca Rossi", "relation": "figlio", "phones": ["333 1"],
+                          "has_key": False},
+                         {"name": "Anna Neri", "relation": "vicina", "phones": ["333 2"],
+                          "has_key": True}]})["subscriber"]
+        admin_request(self.daemon.sock, {"cmd": "device.add", "account": "4242",
+                                         "protocol": "dc09", "subscriber": sub["id"]})
+        c = self.console("anna", "--socket", self.daemon.sock, "--user", "anna", "--lang", "en",
+                         cols=120, rows=40)
+        alarm_id = self.pendant("4242")
+        c.wait_for(rf"^>#{alarm_id}\s.*Maria Rossi\s+Emergency call", what="the name in the queue")
+        c.wait_for(r"Maria Rossi \(\d+ years\)", what="the record in the detail")
+        screen = c.screen()
+        self.assertIn("Via Roma 12, floor 3, Torino — access: citofono Rossi", screen)
+        self.assertIn("GP: Dr. Verdi 011 999", screen)
+        lines = screen.splitlines()
+        neri = next(i for i, l in enumerate(lines) if "Anna Neri" in l)
+        luca = next(i for i, l in enumerate(lines) if "Luca Rossi" in l)
+        self.assertLess(neri, luca, "the key holder comes first")
+        self.assertIn("[has key]", lines[neri])
+        self.assertNotIn("4711", screen)
+        self.assertNotIn("insulina", screen)
+
+        c.keys("s")  # not held: refused here, nothing asked of arcd
+        c.wait_for(r"take the alarm to see the sensitive data")
+        c.keys("t")
+        c.wait_for(rf"^>#{alarm_id}\s.*taken\s+anna")
+        c.keys("s")
+        c.wait_for(r"Key-safe code: 4711", what="the sensitive view")
+        self.assertIn("Medical notes: diabetica, insulina", c.screen())
+        entries = self.daemon.arcctl("audit", "list")["entries"]
+        self.assertIn("subscriber.view_sensitive", [e["action"] for e in entries])
+
+        c.keys("r")  # released: the sensitive fields leave the screen
+        m = c.wait_for(rf"^>#{alarm_id}\s.*\snew\s|this arcd has no release command")
+        if "release" in m.group(0):
+            # An arcd without alarm.release: closing takes the alarm off the screen instead.
+            c.keys("a")
+            c.wait_for(rf"^>#{alarm_id}\s.*acked\s+anna")
+            c.keys("x")
+            prompt = c.wait_for(rf"Outcome for #{alarm_id}: _|Close #{alarm_id} with outcome")
+            if prompt.group(0).startswith("Outcome"):
+                c.type("resolved_by_phone")
+                c.keys("Enter")
+            else:
+                c.keys("1")
+            c.wait_for(r"no open alarms")
+        deadline = time.monotonic() + 5
+        while "4711" in c.screen() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertNotIn("4711", c.screen())
 
     def test_restart_reconnects_and_resyncs(self):
         c = self.console("anna", "--socket", self.daemon.sock, "--user", "anna", "--lang", "en")
