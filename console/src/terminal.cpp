@@ -18,6 +18,7 @@
 #include <langinfo.h>
 #include <poll.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "arc/api/client.hpp"
 #include "arc/console/text.hpp"
@@ -92,7 +93,13 @@ void paint(const grid& g, bool colors) {
             std::string run;
             const int start = c;
             while (c < g.cols() && g.at(r, c).st == st) {
-                append_utf8(run, g.at(r, c).ch);
+                // The view gives every character one column: one the terminal would draw
+                // wider (CJK, emoji) or not at all (combining marks) would shift the line.
+                char32_t ch = g.at(r, c).ch;
+                if (ch >= 0x80 && ::wcwidth(static_cast<wchar_t>(ch)) != 1) {
+                    ch = U'?';
+                }
+                append_utf8(run, ch);
                 ++c;
             }
             attrset(static_cast<int>(attrs_of(st, colors)));
