@@ -1,0 +1,273 @@
+#include "arc/console/i18n.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace arc::console {
+namespace {
+
+using entry = std::pair<std::string_view, std::string_view>;
+
+// English → Italian, sorted by the English text at first use.
+constexpr std::array italian_table = {
+    entry{"{} open", "{} aperti"},
+    entry{"DISCONNECTED — retrying in {}s", "DISCONNESSO — nuovo tentativo tra {}s"},
+    entry{"DISCONNECTED — connecting…", "DISCONNESSO — connessione in corso…"},
+    entry{"connecting…", "connessione…"},
+    entry{"operator login", "accesso operatore"},
+    entry{"Server", "Server"},
+    entry{"Username", "Utente"},
+    entry{"Password", "Password"},
+    entry{"Enter: next / log in   Esc: clear   F10: quit",
+          "Invio: avanti / accedi   Esc: cancella   F10: esci"},
+    entry{"logging in…", "accesso in corso…"},
+    entry{"wrong username or password", "nome utente o password errati"},
+    entry{"account locked until {}", "account bloccato fino alle {}"},
+    entry{"session expired: log in again", "sessione scaduta: accedi di nuovo"},
+    entry{"not allowed to use the console: {}", "accesso alla console non consentito: {}"},
+    entry{"queue", "coda"},
+    entry{"detail", "dettaglio"},
+    entry{"no open alarms", "nessun allarme aperto"},
+    entry{"no alarm selected", "nessun allarme selezionato"},
+    entry{"loading…", "caricamento…"},
+    entry{"STORM: {} alarms", "TEMPESTA: {} allarmi"},
+    entry{"Alarm", "Allarme"},
+    entry{"account", "conto"},
+    entry{"zone", "zona"},
+    entry{"events", "eventi"},
+    entry{"opened", "aperto"},
+    entry{"last event", "ultimo evento"},
+    entry{"holder", "operatore"},
+    entry{"team", "squadra"},
+    entry{"escalation level {}", "livello di escalation {}"},
+    entry{"restored at {}", "ripristino alle {}"},
+    entry{"storm of {} alarms", "tempesta di {} allarmi"},
+    entry{"Subscriber", "Assistito"},
+    entry{"no subscriber record", "nessuna scheda assistito"},
+    entry{"{} years", "{} anni"},
+    entry{"code", "codice"},
+    entry{"status", "stato"},
+    entry{"until", "fino al"},
+    entry{"Address", "Indirizzo"},
+    entry{"floor", "piano"},
+    entry{"access", "accesso"},
+    entry{"Phones", "Telefoni"},
+    entry{"Lives", "Vive"},
+    entry{"Vulnerability", "Vulnerabilità"},
+    entry{"Guardian", "Tutela"},
+    entry{"GP", "Medico"},
+    entry{"Contacts (key holders first)", "Contatti (prima chi ha le chiavi)"},
+    entry{"has key", "ha le chiavi"},
+    entry{"reachable", "reperibile"},
+    entry{"Medical notes", "Note mediche"},
+    entry{"Key-safe code", "Codice cassetta chiavi"},
+    entry{"sensitive data hidden: press s while you hold the alarm",
+          "dati sensibili nascosti: premi s mentre hai l'allarme"},
+    entry{"Device", "Dispositivo"},
+    entry{"no device record", "nessun dispositivo"},
+    entry{"last seen", "ultimo contatto"},
+    entry{"never", "mai"},
+    entry{"battery", "batteria"},
+    entry{"low (alarm #{} open)", "scarica (allarme #{} aperto)"},
+    entry{"no low-battery report", "nessuna segnalazione"},
+    entry{"mode", "modalità"},
+    entry{"Timeline", "Cronologia"},
+    entry{"Events", "Eventi"},
+    entry{"Storm members", "Membri della tempesta"},
+    entry{"select", "scegli"},
+    entry{"take", "prendi"},
+    entry{"release", "rilascia"},
+    entry{"ack", "conferma"},
+    entry{"note", "nota"},
+    entry{"call", "chiamata"},
+    entry{"dispatch", "invia"},
+    entry{"close", "chiudi"},
+    entry{"sensitive", "sensibili"},
+    entry{"pane", "pannello"},
+    entry{"lang", "lingua"},
+    entry{"supervisor", "supervisione"},
+    entry{"quit", "esci"},
+    entry{"back", "indietro"},
+    entry{"Note for #{}: ", "Nota per #{}: "},
+    entry{"Called whom (#{}): ", "Chi è stato chiamato (#{}): "},
+    entry{"Number: ", "Numero: "},
+    entry{"Call outcome", "Esito della chiamata"},
+    entry{"Team for #{}: ", "Squadra per #{}: "},
+    entry{"Close #{} with outcome", "Chiudi #{} con esito"},
+    entry{"Outcome for #{}: ", "Esito per #{}: "},
+    entry{"Enter: confirm  Esc: cancel", "Invio: conferma  Esc: annulla"},
+    entry{"take the alarm to see the sensitive data",
+          "prendi l'allarme per vedere i dati sensibili"},
+    entry{"#{}: {}", "#{}: {}"},
+    entry{"held by {}", "già preso da {}"},
+    entry{"#{} taken", "#{} preso"},
+    entry{"#{} released", "#{} rilasciato"},
+    entry{"#{} acknowledged", "#{} confermato"},
+    entry{"#{}: note saved", "#{}: nota salvata"},
+    entry{"#{}: call logged", "#{}: chiamata registrata"},
+    entry{"#{} dispatched", "#{} inviato"},
+    entry{"#{} closed", "#{} chiuso"},
+    entry{"#{}: sensitive data shown (audited)", "#{}: dati sensibili mostrati (registrato)"},
+    entry{"this arcd has no {} command", "questo arcd non ha il comando {}"},
+    entry{"supervisor view: only for supervisors and admins",
+          "vista supervisione: solo per supervisori e amministratori"},
+    entry{"Supervisor view", "Vista supervisione"},
+    entry{"supervisor view not available on this arcd",
+          "vista supervisione non disponibile su questo arcd"},
+    entry{"Operators", "Operatori"},
+    entry{"online", "in linea"},
+    entry{"offline", "non in linea"},
+    entry{"holds", "ha"},
+    entry{"Untaken", "Non presi"},
+    entry{"critical", "critici"},
+    entry{"urgent", "urgenti"},
+    entry{"technical", "tecnici"},
+    entry{"Storms", "Tempeste"},
+    entry{"none", "nessuna"},
+    entry{"subscription overflow: resynchronising", "coda di notifiche piena: risincronizzo"},
+    entry{"connection lost: {}", "connessione persa: {}"},
+    entry{"terminal too small", "terminale troppo piccolo"},
+    entry{"language: English", "lingua: italiano"},
+    entry{"the text is empty", "il testo è vuoto"},
+    entry{"Storm", "Tempesta"},
+    entry{"members", "membri"},
+};
+
+const std::array<entry, italian_table.size()>& sorted_italian() {
+    static const auto table = [] {
+        auto t = italian_table;
+        std::sort(t.begin(), t.end());
+        return t;
+    }();
+    return table;
+}
+
+struct labels {
+    std::string_view key;
+    std::string_view it;
+    std::string_view en;
+};
+
+constexpr std::array class_labels = {
+    labels{"critical", "CRIT", "CRIT"},
+    labels{"urgent", "URG", "URG"},
+    labels{"technical", "TECN", "TECH"},
+    labels{"log_only", "LOG", "LOG"},
+};
+
+constexpr std::array state_labels = {
+    labels{"new", "nuovo", "new"},
+    labels{"taken", "preso", "taken"},
+    labels{"acknowledged", "confermato", "acked"},
+    labels{"dispatched", "inviato", "dispatched"},
+    labels{"accepted", "accettato", "accepted"},
+    labels{"on_site", "sul posto", "on site"},
+    labels{"mission_done", "missione ok", "done"},
+    labels{"closed", "chiuso", "closed"},
+};
+
+constexpr std::array kind_labels = {
+    labels{"personal_emergency", "Richiesta di soccorso", "Emergency call"},
+    labels{"fall", "Caduta", "Fall"},
+    labels{"medical", "Emergenza medica", "Medical"},
+    labels{"fire", "Incendio", "Fire"},
+    labels{"smoke", "Fumo", "Smoke"},
+    labels{"heat", "Calore", "Heat"},
+    labels{"co", "Monossido", "Carbon monoxide"},
+    labels{"gas", "Gas", "Gas"},
+    labels{"panic", "Panico", "Panic"},
+    labels{"duress", "Coercizione", "Duress"},
+    labels{"inactivity", "Inattività", "Inactivity"},
+    labels{"door_exit", "Uscita porta", "Door exit"},
+    labels{"flood", "Allagamento", "Flood"},
+    labels{"temperature", "Temperatura", "Temperature"},
+    labels{"low_battery", "Batteria scarica", "Low battery"},
+    labels{"mains_loss", "Mancanza rete", "Mains loss"},
+    labels{"tamper", "Manomissione", "Tamper"},
+    labels{"comms_fail", "Guasto comunicazione", "Comms failure"},
+    labels{"supervision_fail", "Supervisione fallita", "Supervision failure"},
+    labels{"rf_jamming", "Disturbo radio", "RF jamming"},
+    labels{"device_silent", "Dispositivo silente", "Device silent"},
+    labels{"trouble", "Guasto", "Trouble"},
+    labels{"periodic_test", "Test periodico", "Periodic test"},
+    labels{"manual_test", "Test manuale", "Manual test"},
+    labels{"restore", "Ripristino", "Restore"},
+    labels{"open_close", "Apertura/chiusura", "Open/close"},
+    labels{"system", "Sistema", "System"},
+    labels{"unknown", "Sconosciuto", "Unknown"},
+};
+
+constexpr std::array call_outcome_labels = {
+    labels{"answered", "ha risposto", "answered"},
+    labels{"no_answer", "nessuna risposta", "no answer"},
+    labels{"busy", "occupato", "busy"},
+    labels{"wrong_number", "numero errato", "wrong number"},
+    labels{"voicemail", "segreteria", "voicemail"},
+};
+
+constexpr std::array change_labels = {
+    labels{"opened", "aperto", "opened"},
+    labels{"merged", "nuovo evento", "merged"},
+    labels{"transitioned", "passaggio", "step"},
+    labels{"escalated", "escalation", "escalated"},
+    labels{"restore_noted", "ripristino", "restore"},
+    labels{"closed", "chiuso", "closed"},
+    labels{"noted", "nota", "note"},
+    labels{"called", "chiamata", "call"},
+    labels{"released", "rilasciato", "released"},
+    labels{"reassigned", "riassegnato", "reassigned"},
+    labels{"storm_grouped", "tempesta", "storm"},
+    labels{"storm_joined", "in tempesta", "joined storm"},
+    labels{"storm_closed", "tempesta chiusa", "storm closed"},
+};
+
+template <std::size_t N>
+std::string_view lookup(const std::array<labels, N>& table, lang l, std::string_view key) {
+    for (const labels& e : table) {
+        if (e.key == key) {
+            return l == lang::it ? e.it : e.en;
+        }
+    }
+    return key;
+}
+
+}  // namespace
+
+std::string_view to_string(lang l) noexcept { return l == lang::it ? "it" : "en"; }
+
+std::string_view tr(lang l, std::string_view english) noexcept {
+    if (l == lang::en) {
+        return english;
+    }
+    const auto& table = sorted_italian();
+    const auto it =
+        std::lower_bound(table.begin(), table.end(), english,
+                         [](const entry& e, std::string_view key) { return e.first < key; });
+    if (it != table.end() && it->first == english) {
+        return it->second;
+    }
+    return english;
+}
+
+std::string_view class_label(lang l, std::string_view cls) noexcept {
+    return lookup(class_labels, l, cls);
+}
+
+std::string_view state_label(lang l, std::string_view state) noexcept {
+    return lookup(state_labels, l, state);
+}
+
+std::string_view kind_label(lang l, std::string_view kind) noexcept {
+    return lookup(kind_labels, l, kind);
+}
+
+std::string_view call_outcome_label(lang l, std::string_view code) noexcept {
+    return lookup(call_outcome_labels, l, code);
+}
+
+std::string_view change_label(lang l, std::string_view change) noexcept {
+    return lookup(change_labels, l, change);
+}
+
+}  // namespace arc::console
