@@ -526,6 +526,50 @@ expected<changes> engine::take(alarm_id id, std::string_view op, time_point now)
     return step(id, op, alarm_state::new_alarm, alarm_state::taken, {}, now);
 }
 
+expected<changes> engine::release(alarm_id id, std::string_view op, time_point now) {
+    auto found = open_alarm_for_action(id, op);
+    if (!found) {
+        return tl::make_unexpected(found.error());
+    }
+    alarm& a = **found;
+    if (a.state != alarm_state::taken && a.state != alarm_state::acknowledged) {
+        return tl::make_unexpected(make_error_code(errc::illegal_transition));
+    }
+    transition_record record{a.state, alarm_state::new_alarm, now, std::string(op), "released"};
+    a.state = alarm_state::new_alarm;
+    a.holder.clear();
+    a.timeline.push_back(record);
+    change c = make_change(change_kind::transitioned, a, now, op);
+    c.detail = record.detail;
+    c.transition = std::move(record);
+    arm_escalation(a);
+    settle();
+    return changes{std::move(c)};
+}
+
+expected<changes> engine::reassign(alarm_id id, std::string_view op, std::string_view to,
+                                   time_point now) {
+    if (to.empty()) {
+        return tl::make_unexpected(make_error_code(errc::missing_operator));
+    }
+    auto found = open_alarm_for_action(id, op);
+    if (!found) {
+        return tl::make_unexpected(found.error());
+    }
+    alarm& a = **found;
+    if (a.state != alarm_state::taken && a.state != alarm_state::acknowledged) {
+        return tl::make_unexpected(make_error_code(errc::illegal_transition));
+    }
+    transition_record record{a.state, a.state, now, std::string(op),
+                             "reassigned to " + std::string(to)};
+    a.holder = std::string(to);
+    a.timeline.push_back(record);
+    change c = make_change(change_kind::transitioned, a, now, op);
+    c.detail = record.detail;
+    c.transition = std::move(record);
+    return changes{std::move(c)};
+}
+
 expected<changes> engine::acknowledge(alarm_id id, std::string_view op, time_point now) {
     return step(id, op, alarm_state::taken, alarm_state::acknowledged, {}, now);
 }

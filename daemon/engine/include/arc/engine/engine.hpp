@@ -60,6 +60,13 @@ public:
 
     /// new → taken by `op`.
     expected<changes> take(alarm_id id, std::string_view op, time_point now);
+    /// taken or acknowledged → new: the holder lets it go back to the queue (holder cleared,
+    /// escalation resumes on the schedule measured from its opening).
+    expected<changes> release(alarm_id id, std::string_view op, time_point now);
+    /// A taken or acknowledged alarm changes holder to `to` (a supervisor's reassignment); the
+    /// state stays, the timeline records it ("reassigned to X").
+    expected<changes> reassign(alarm_id id, std::string_view op, std::string_view to,
+                               time_point now);
     /// taken → acknowledged.
     expected<changes> acknowledge(alarm_id id, std::string_view op, time_point now);
     /// acknowledged → dispatched to `team`.
