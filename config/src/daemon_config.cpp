@@ -246,6 +246,42 @@ constexpr key_spec known_keys[] = {
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.receiver_tcp = r.listener(k, n);
      }},
+    {"listen", "operator",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.operator_api = r.listener(k, n);
+         // Passwords and tokens cross this socket: until TLS is built it stays on loopback.
+         const std::string& host = c.operator_api.host;
+         if (c.operator_api.enabled && host != "localhost" && host != "::1" &&
+             !host.starts_with("127.")) {
+             r.fail(k, n.source(),
+                    fmt::format("'{}' is not a loopback address; the operator API has no TLS yet, "
+                                "so it listens on loopback only",
+                                host));
+         }
+     }},
+    {"alarms", "outcomes",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         std::vector<std::string> out;
+         const toml::array& list = r.array(k, n, "an array of outcome codes, as [\"false_alarm\"]");
+         if (list.empty() || list.size() > 64) {
+             r.fail(k, n.source(), fmt::format("{} outcomes; expected 1 to 64", list.size()));
+         }
+         for (const toml::node& element : list) {
+             const std::string code = r.non_empty_string(k, element);
+             const bool valid = code.size() <= 40 &&
+                                code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                                    std::string::npos;
+             if (!valid) {
+                 r.fail(k, element.source(),
+                        fmt::format("'{}': an outcome code is 1 to 40 of a-z, 0-9 and _", code));
+             }
+             if (std::find(out.begin(), out.end(), code) != out.end()) {
+                 r.fail(k, element.source(), fmt::format("'{}' is listed twice", code));
+             }
+             out.push_back(code);
+         }
+         c.outcomes = std::move(out);
+     }},
     {"listen", "api",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.api_socket = r.non_empty_string(k, n);
@@ -363,9 +399,8 @@ constexpr key_spec known_keys[] = {
          c.log_level = std::move(level);
      }},
     {"log", "file",
-     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
-         c.log_file = r.string(k, n);
-     }},
+     [](const reader& r, std::string_view k, const toml::node& n,
+        daemon_config& c) { c.log_file = r.string(k, n); }},
 };
 
 // ---- [[serial]] ---------------------------------------------------------------------------

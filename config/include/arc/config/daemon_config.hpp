@@ -108,6 +108,14 @@ struct daemon_config {
     endpoint dc09_udp{"127.0.0.1", 0, true};
     std::filesystem::path api_socket = "var/arcd.sock";
     endpoint receiver_tcp{"", 0, false};  ///< Sur-Gard automation output over TCP; off by default
+    /// Operator API over TCP (docs/admin-api.md, "Operator API"); loopback only (no TLS yet); off
+    /// by default in code, "127.0.0.1:12001" in the shipped arcd.toml.
+    endpoint operator_api{"", 0, false};
+    // [alarms]
+    /// Outcome codes an operator may close an alarm with (the console shows them as a menu).
+    std::vector<std::string> outcomes{"resolved_by_phone",  "contact_went", "team_dispatched",
+                                      "118_called",         "false_alarm",  "technical_fixed",
+                                      "no_answer_escalated"};
     // [limits]
     std::size_t max_frame = 1024;                 ///< bytes, LF..CR
     std::chrono::seconds idle_timeout{60};        ///< TCP connection without a byte
