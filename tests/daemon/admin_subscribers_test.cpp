@@ -8,6 +8,7 @@
 
 #include "admin_api.hpp"
 #include "alarm_service.hpp"
+#include "fake_backend.hpp"
 #include <gtest/gtest.h>
 
 #include "arc/config/event_codes.hpp"
@@ -23,60 +24,7 @@ using arc::daemon::handle_admin_line;
 using nlohmann::json;
 namespace storage = arc::storage;
 
-// Runs jobs inline on an in-memory database shared with the reads.
-class fake_backend final : public admin_backend {
-public:
-    json status() override { return json{{"version", "test"}}; }
-    storage::database& read_db() override { return db_; }
-    device_registry& registry() override { return registry_; }
-    void run_job(storage::writer::job work, storage::writer::job_done done) override {
-        if (refuse_jobs) {
-            done(storage::errc::queue_full, {});
-            return;
-        }
-        // As the writer does: the job under a savepoint of its own, rolled back if it throws.
-        db_.exec("SAVEPOINT fake_job");
-        try {
-            work(db_);
-        } catch (const std::exception& e) {
-            db_.exec("ROLLBACK TO fake_job; RELEASE fake_job");
-            done(storage::errc::job_failed, e.what());
-            return;
-        }
-        db_.exec("RELEASE fake_job");
-        done({}, {});
-    }
-    std::int64_t now_ms() override { return now_ms_; }
-    arc::daemon::alarm_service& alarms() override { return alarms_; }
-    // Inline, as if the worker thread had run at once.
-    bool run_blocking(blocking_work work, std::function<void()> done) override {
-        if (blocking_busy) {
-            return false;
-        }
-        const std::atomic<bool> cancelled{false};
-        work(cancelled);
-        done();
-        return true;
-    }
-    std::filesystem::path database_path() override { return db_path; }
-
-    std::int64_t now_ms_ = 1722334218123;
-    storage::database db_ = storage::database::open(":memory:");
-    device_registry registry_;
-    bool refuse_jobs = false;
-    bool blocking_busy = false;                    // run_blocking refuses, as while a backup runs
-    std::filesystem::path db_path;                 // what a backup copies (db_ is in memory)
-    std::optional<arc::engine::time_point> armed;  // the engine timer as the service armed it
-    arc::daemon::alarm_service alarms_{
-        arc::engine::engine_config{},
-        arc::config::load_event_codes(ARC_SOURCE_DIR "/config/event-codes.toml"),
-        arc::daemon::alarm_service_hooks{
-            [this](storage::writer::job work, storage::writer::job_done done) {
-                run_job(std::move(work), std::move(done));
-            },
-            [this](std::optional<arc::engine::time_point> deadline) { armed = deadline; },
-            [](std::chrono::milliseconds, std::function<void()>) {}}};
-};
+using arc_test::fake_backend;
 
 class admin_subscribers_test : public ::testing::Test {
 protected:
