@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -24,6 +25,7 @@
 #include "arc/protocol/aes.hpp"
 #include "arc/protocol/error.hpp"
 #include "arc/security/passwords.hpp"
+#include "arc/security/session_token.hpp"
 #include "arc/storage/alarms.hpp"
 #include "arc/storage/backup.hpp"
 #include "arc/storage/security.hpp"
@@ -298,6 +300,9 @@ public:
 
     void run(const json& req) {
         const std::string cmd = required_string(req, "cmd");
+        if (session_ != nullptr && session_->operator_api && operator_gate(cmd, req)) {
+            return;
+        }
         if (cmd == "status") {
             ok(backend_.status());
         } else if (cmd == "device.add") {
@@ -366,11 +371,343 @@ public:
             alarm_act(req, alarm_action::close, "outcome");
         } else if (cmd == "alarm.note") {
             alarm_act(req, alarm_action::note, "text");
+        } else if (cmd == "alarm.release") {
+            alarm_act(req, alarm_action::release, nullptr);
+        } else if (cmd == "alarm.reassign") {
+            alarm_act(req, alarm_action::reassign, "to");
+        } else if (cmd == "alarm.call") {
+            alarm_act(req, alarm_action::call, nullptr);
+        } else if (cmd == "outcomes") {
+            outcomes();
+        } else if (cmd == "floor") {
+            floor();
         } else if (subscriber_command(cmd, req)) {
             // subscriber.*, contact.*, device.assign: admin_subscribers.cpp
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
+    }
+
+    // ---- operator API: login, sessions, roles (docs/admin-api.md, "Operator API") ------
+
+    // Handles what a connection may do before and around its login; true when it answered.
+    // Throws unauthorized before login, forbidden for a command the role may not run.
+    bool operator_gate(const std::string& cmd, const json& req) {
+        if (cmd == "hello") {
+            ok(json{{"version", ARC_VERSION},
+                    {"tls", false},
+                    {"logged_in", session_->who.has_value()}});
+            return true;
+        }
+        if (cmd == "login") {
+            login(req);
+            return true;
+        }
+        if (cmd == "resume") {
+            resume(req);
+            return true;
+        }
+        if (!session_->who) {
+            throw request_error{"unauthorized", "log in first"};
+        }
+        if (session_->who->expires_ms <= backend_.now_ms()) {
+            session_->who.reset();
+            throw request_error{"unauthorized", "session expired: log in again"};
+        }
+        if (cmd == "logout") {
+            logout();
+            return true;
+        }
+        if (cmd == "whoami") {
+            ok(json{{"operator", identity_json(*session_->who)}});
+            return true;
+        }
+        if (!role_may(session_->who->role, cmd)) {
+            throw request_error{"forbidden",
+                                fmt::format("role {} may not run {}",
+                                            storage::to_string(session_->who->role), cmd)};
+        }
+        return false;
+    }
+
+    static bool role_may(storage::operator_role role, std::string_view cmd) {
+        static constexpr std::array<std::string_view, 13> operator_cmds{
+            "alarms",        "alarm.show",        "alarms.subscribe", "alarm.take",
+            "alarm.release", "alarm.acknowledge", "alarm.dispatch",   "alarm.close",
+            "alarm.note",    "alarm.call",        "outcomes",         "subscriber.show",
+            "device.show"};
+        static constexpr std::array<std::string_view, 5> installer_cmds{
+            "events", "subscriber.show", "status", "alarms", "alarm.show"};
+        const auto in = [cmd](const auto& list) {
+            return std::find(list.begin(), list.end(), cmd) != list.end();
+        };
+        switch (role) {
+            case storage::operator_role::admin:
+                return true;
+            case storage::operator_role::supervisor:
+                return in(operator_cmds) || cmd == "alarm.reassign" || cmd == "floor" ||
+                       cmd == "subscriber.list" || cmd == "device.list";
+            case storage::operator_role::operator_:
+                return in(operator_cmds);
+            case storage::operator_role::installer:
+                return in(installer_cmds) || cmd.starts_with("device.");
+            case storage::operator_role::team:
+                return false;
+        }
+        return false;
+    }
+
+    static json identity_json(const operator_identity& who) {
+        return json{{"username", who.username},
+                    {"display_name", who.display_name},
+                    {"role", std::string(storage::to_string(who.role))}};
+    }
+
+    json login_result(const operator_identity& who, const std::string& token) const {
+        return json{{"token", token},
+                    {"operator", identity_json(who)},
+                    {"expires", arc::api::iso8601_utc_ms(who.expires_ms)}};
+    }
+
+    void login(const json& req) {
+        const std::string username = required_string(req, "username");
+        const std::string password = required_string(req, "password");
+        if (username.empty() || username.size() > 64 ||
+            password.size() > security::max_password_length) {
+            throw request_error{"login_failed", "wrong username or password"};
+        }
+        const std::int64_t now = backend_.now_ms();
+        const std::optional<storage::operator_account> op =
+            storage::find_operator(backend_.read_db(), username);
+        if (op && !op->disabled && op->locked_until_ms > now) {
+            const std::string until = arc::api::iso8601_utc_ms(op->locked_until_ms);
+            audit_only("login.refused", op->username, "account locked",
+                       [until](const std::shared_ptr<handler>& self) {
+                           self->fail("locked", fmt::format("account locked until {}", until));
+                       });
+            return;
+        }
+        // Unknown and disabled accounts cost the same argon2id check as a wrong password, so
+        // timing does not tell which usernames exist.
+        static const std::string dummy_hash = security::hash_password("not a real password 0");
+        const bool usable = op && !op->disabled;
+        const std::string hash = usable ? op->password_hash : dummy_hash;
+        auto verified = std::make_shared<bool>(false);
+        auto self = std::make_shared<handler>(*this);
+        const bool queued = backend_.run_auth(
+            [verified, hash, password] { *verified = security::verify_password(hash, password); },
+            [self, verified, usable, op, username, now] {
+                if (!usable || !*verified) {
+                    self->login_failed(op, username, usable, now);
+                    return;
+                }
+                self->login_succeeded(*op, now);
+            });
+        if (!queued) {
+            fail("busy", "too many logins at once, retry in a moment");
+        }
+    }
+
+    void login_failed(const std::optional<storage::operator_account>& op,
+                      const std::string& username, bool usable, std::int64_t now) {
+        auto self = std::make_shared<handler>(*this);
+        auto locked_until = std::make_shared<std::int64_t>(0);
+        const std::string why =
+            !op ? "unknown username" : (!usable ? "account disabled" : "wrong password");
+        backend_.run_job(
+            [src = source(), op, username, usable, now, why, locked_until](storage::database& db) {
+                if (op && usable) {
+                    if (const auto after = storage::record_failed_login(db, op->id, now)) {
+                        *locked_until = after->locked_until_ms;
+                    }
+                }
+                audit_source who = src;
+                storage::append_audit(db,
+                                      audit(who, "login.failed", username.substr(0, 64), why, now));
+            },
+            [self, locked_until](std::error_code ec, const std::string& message) {
+                if (self->job_failed(ec, message)) {
+                    return;
+                }
+                if (*locked_until != 0) {
+                    self->fail("locked", fmt::format("account locked until {}",
+                                                     arc::api::iso8601_utc_ms(*locked_until)));
+                    return;
+                }
+                self->fail("login_failed", "wrong username or password");
+            });
+    }
+
+    void login_succeeded(const storage::operator_account& op, std::int64_t now) {
+        auto self = std::make_shared<handler>(*this);
+        operator_identity who;
+        who.operator_id = op.id;
+        who.username = op.username;
+        who.display_name = op.display_name;
+        who.role = op.role;
+        who.expires_ms = now + operator_session_ms;
+        const security::session_token token = security::new_session_token();
+        who.token = token.hash;
+        storage::session_row row;
+        row.token_hash = token.hash;
+        row.operator_id = op.id;
+        row.created_ms = now;
+        row.expires_ms = who.expires_ms;
+        row.last_seen_ms = now;
+        row.peer = session_->peer;
+        backend_.run_job(
+            [row, now, src = audit_source{op.username, session_->peer}](storage::database& db) {
+                storage::record_successful_login(db, row.operator_id, now);
+                storage::delete_expired_sessions(db, now);
+                storage::insert_session(db, row);
+                storage::append_audit(db, audit(src, "login", src.actor, "", now));
+            },
+            [self, who, text = token.text](std::error_code ec, const std::string& message) {
+                if (self->job_failed(ec, message)) {
+                    return;
+                }
+                self->session_->who = who;
+                self->ok(self->login_result(who, text));
+            });
+    }
+
+    void resume(const json& req) {
+        const std::string text = required_string(req, "token");
+        const auto hash = security::hash_session_token(text);
+        const std::int64_t now = backend_.now_ms();
+        storage::database& db = backend_.read_db();
+        std::optional<storage::session_row> row;
+        std::optional<storage::operator_account> op;
+        if (hash) {
+            row = storage::find_session(db, *hash);
+        }
+        if (row && row->expires_ms > now) {
+            op = storage::find_operator(db, row->operator_id);
+        }
+        if (!op || op->disabled) {
+            throw request_error{"login_failed", "session expired or ended: log in again"};
+        }
+        operator_identity who;
+        who.operator_id = op->id;
+        who.username = op->username;
+        who.display_name = op->display_name;
+        who.role = op->role;
+        who.expires_ms = row->expires_ms;
+        who.token = *hash;
+        auto self = std::make_shared<handler>(*this);
+        backend_.run_job(
+            [h = *hash, now, expires = row->expires_ms,
+             src = audit_source{op->username, session_->peer}](storage::database& wdb) {
+                storage::touch_session(wdb, h, now, expires);
+                storage::append_audit(wdb, audit(src, "session.resume", src.actor, "", now));
+            },
+            [self, who, text](std::error_code ec, const std::string& message) {
+                if (self->job_failed(ec, message)) {
+                    return;
+                }
+                self->session_->who = who;
+                self->ok(self->login_result(who, text));
+            });
+    }
+
+    void logout() {
+        auto self = std::make_shared<handler>(*this);
+        const std::int64_t now = backend_.now_ms();
+        backend_.run_job(
+            [h = session_->who->token, now, src = source()](storage::database& db) {
+                storage::delete_session(db, h);
+                storage::append_audit(db, audit(src, "logout", src.actor, "", now));
+            },
+            [self](std::error_code ec, const std::string& message) {
+                if (self->job_failed(ec, message)) {
+                    return;
+                }
+                self->session_->who.reset();
+                self->ok(json{{"logged_out", true}});
+            });
+    }
+
+    // An audit entry alone, then `then(self)` answers.
+    template <class Then>
+    void audit_only(std::string action, std::string target, std::string detail, Then then) {
+        auto self = std::make_shared<handler>(*this);
+        const std::int64_t now = backend_.now_ms();
+        backend_.run_job(
+            [src = source(), action, target, detail, now](storage::database& db) {
+                storage::append_audit(db, audit(src, action, target, detail, now));
+            },
+            [self, then](std::error_code ec, const std::string& message) {
+                if (self->job_failed(ec, message)) {
+                    return;
+                }
+                then(self);
+            });
+    }
+
+    void outcomes() {
+        static const std::array<std::array<std::string_view, 3>, 7> labels{{
+            {"resolved_by_phone", "Risolto al telefono", "Resolved by phone"},
+            {"contact_went", "Andato un contatto", "A contact went"},
+            {"team_dispatched", "Inviata squadra", "Team dispatched"},
+            {"118_called", "Chiamato il 118", "118 called"},
+            {"false_alarm", "Falso allarme", "False alarm"},
+            {"technical_fixed", "Guasto tecnico risolto", "Technical fault fixed"},
+            {"no_answer_escalated", "Nessuna risposta, escalation", "No answer, escalated"},
+        }};
+        json list = json::array();
+        for (const std::string& code : backend_.outcomes()) {
+            json o{{"code", code}, {"it", code}, {"en", code}};
+            for (const auto& l : labels) {
+                if (l[0] == code) {
+                    o["it"] = std::string(l[1]);
+                    o["en"] = std::string(l[2]);
+                }
+            }
+            list.push_back(std::move(o));
+        }
+        ok(json{{"outcomes", std::move(list)}});
+    }
+
+    void floor() {
+        const json open = backend_.alarms().list(max_alarm_list);
+        const std::vector<std::string> online = backend_.online_operators();
+        json untaken{{"critical", 0}, {"urgent", 0}, {"technical", 0}};
+        json storms = json::array();
+        std::map<std::string, json> holding;
+        for (const json& a : open.value("alarms", json::array())) {
+            const std::string holder = a.value("holder", "");
+            if (!holder.empty()) {
+                holding[holder].push_back(a.value("id", 0));
+            }
+            if (a.value("state", "") == "new") {
+                const std::string cls = a.value("class", "");
+                if (untaken.contains(cls)) {
+                    untaken[cls] = untaken[cls].get<int>() + 1;
+                }
+            }
+            if (a.value("storm", false)) {
+                storms.push_back(a);
+            }
+        }
+        json operators = json::array();
+        for (const auto& op : storage::list_operators(backend_.read_db())) {
+            if (op.role == storage::operator_role::team ||
+                op.role == storage::operator_role::installer || op.disabled) {
+                continue;
+            }
+            const bool is_online =
+                std::find(online.begin(), online.end(), op.username) != online.end();
+            const auto held = holding.find(op.username);
+            operators.push_back(
+                json{{"username", op.username},
+                     {"display_name", op.display_name},
+                     {"role", std::string(storage::to_string(op.role))},
+                     {"online", is_online},
+                     {"holding", held == holding.end() ? json::array() : held->second}});
+        }
+        ok(json{{"operators", std::move(operators)},
+                {"untaken", std::move(untaken)},
+                {"storms", std::move(storms)}});
     }
 
     void ok(json result) { respond_(admin_ok(id_, std::move(result))); }
@@ -386,7 +723,8 @@ private:
             admin_reply{[self](json result) { self->ok(std::move(result)); },
                         [self](std::string_view code, std::string_view message) {
                             self->fail(code, message);
-                        }});
+                        },
+                        source()});
     }
 
     void device_add(const json& req) {
@@ -425,7 +763,7 @@ private:
         auto state = std::make_shared<job_state>();
         auto self = std::make_shared<handler>(*this);
         backend_.run_job(
-            [state, dev](storage::database& db) {
+            [state, dev, src = source()](storage::database& db) {
                 if (storage::find_device(db, dev.account)) {
                     state->found = true;
                     return;
@@ -436,8 +774,8 @@ private:
                     return;
                 }
                 storage::insert_device(db, dev);
-                storage::append_audit(
-                    db, audit("device.add", dev.account, device_audit_detail(dev), dev.created_ms));
+                storage::append_audit(db, audit(src, "device.add", dev.account,
+                                                device_audit_detail(dev), dev.created_ms));
                 state->device = storage::find_device(db, dev.account);
             },
             [self, state, dev](std::error_code ec, const std::string& message) {
@@ -465,10 +803,10 @@ private:
         auto self = std::make_shared<handler>(*this);
         const std::int64_t now = backend_.now_ms();
         backend_.run_job(
-            [state, account, now](storage::database& db) {
+            [state, account, now, src = source()](storage::database& db) {
                 state->found = storage::delete_device(db, account);
                 if (state->found) {
-                    storage::append_audit(db, audit("device.remove", account, "", now));
+                    storage::append_audit(db, audit(src, "device.remove", account, "", now));
                 }
             },
             [self, state, account](std::error_code ec, const std::string& message) {
@@ -504,10 +842,11 @@ private:
         }
         const std::int64_t now = backend_.now_ms();
         backend_.run_job(
-            [state, account, mode, test_until_ms, detail, now](storage::database& db) {
+            [state, account, mode, test_until_ms, detail, now,
+             src = source()](storage::database& db) {
                 state->found = storage::set_device_mode(db, account, mode, test_until_ms);
                 if (state->found) {
-                    storage::append_audit(db, audit("device.set_mode", account, detail, now));
+                    storage::append_audit(db, audit(src, "device.set_mode", account, detail, now));
                     state->device = storage::find_device(db, account);
                 }
             },
@@ -660,15 +999,21 @@ private:
         }
     }
 
-    static security::audit_entry audit(std::string action, std::string target, std::string detail,
-                                       std::int64_t at_ms) {
-        return security::audit_entry{0,
-                                     at_ms,
-                                     std::string(admin_actor),
-                                     std::move(action),
-                                     std::move(target),
-                                     "",
-                                     std::move(detail)};
+    // Who the audit trail names for this request: the logged-in operator and its peer on the
+    // operator API, admin_actor on the Unix socket.
+    audit_source source() const {
+        if (session_ != nullptr && session_->who) {
+            return {session_->who->username, session_->peer};
+        }
+        if (session_ != nullptr && session_->operator_api) {
+            return {"anonymous", session_->peer};  // before login (a failed one)
+        }
+        return {std::string(admin_actor), session_ != nullptr ? session_->peer : std::string()};
+    }
+    static security::audit_entry audit(const audit_source& src, std::string action,
+                                       std::string target, std::string detail, std::int64_t at_ms) {
+        return security::audit_entry{
+            0, at_ms, src.actor, std::move(action), std::move(target), src.peer, std::move(detail)};
     }
 
     void operator_add(const json& req) {
@@ -682,14 +1027,14 @@ private:
         auto state = std::make_shared<operator_state>();
         auto self = std::make_shared<handler>(*this);
         backend_.run_job(
-            [state, op](storage::database& db) {
+            [state, op, src = source()](storage::database& db) {
                 if (storage::find_operator(db, op.username)) {
                     state->found = true;
                     return;
                 }
                 storage::insert_operator(db, op);
                 storage::append_audit(
-                    db, audit("operator.add", op.username,
+                    db, audit(src, "operator.add", op.username,
                               fmt::format("role={}", storage::to_string(op.role)), op.created_ms));
                 state->op = storage::find_operator(db, op.username);
             },
@@ -715,7 +1060,8 @@ private:
         auto state = std::make_shared<operator_state>();
         auto self = std::make_shared<handler>(*this);
         backend_.run_job(
-            [state, username, action, now, change = std::move(change)](storage::database& db) {
+            [state, username, action, now, src = source(),
+             change = std::move(change)](storage::database& db) {
                 std::optional<storage::operator_account> op = storage::find_operator(db, username);
                 if (!op) {
                     return;
@@ -724,7 +1070,7 @@ private:
                 if (const auto detail = change(db, *op)) {
                     op->updated_ms = now;
                     storage::update_operator(db, *op);
-                    storage::append_audit(db, audit(action, op->username, *detail, now));
+                    storage::append_audit(db, audit(src, action, op->username, *detail, now));
                     state->changed = true;
                 }
                 state->op = std::move(op);
@@ -844,18 +1190,83 @@ private:
         request.action = action;
         request.id = static_cast<engine::alarm_id>(
             integer_field(req, "alarm", 1, std::numeric_limits<std::int64_t>::max(), std::nullopt));
-        request.actor = text_field(req, "actor", 64, "admin");
+        const bool operator_api = session_ != nullptr && session_->who.has_value();
+        if (operator_api) {
+            // The logged-in operator acts; an `actor` field cannot speak for someone else.
+            request.actor = session_->who->username;
+            request.holder_only = session_->who->role == storage::operator_role::operator_;
+        } else {
+            request.actor = text_field(req, "actor", 64, "admin");
+        }
         if (text_name != nullptr) {
             request.text = text_field(req, text_name, 4096);
         }
-        auto self = std::make_shared<handler>(*this);
-        backend_.alarms().act(request, engine_now(backend_), [self](action_result result) {
-            if (!result.error_code.empty()) {
-                self->fail(result.error_code, result.message);
-                return;
+        if (action == alarm_action::close && operator_api) {
+            const std::vector<std::string> allowed = backend_.outcomes();
+            if (std::find(allowed.begin(), allowed.end(), request.text) == allowed.end()) {
+                throw request_error{"invalid", fmt::format("outcome: '{}' is not one of the "
+                                                           "configured outcomes (see outcomes)",
+                                                           request.text)};
             }
-            self->ok(json{{"alarm", std::move(result.alarm)}});
-        });
+        }
+        if (action == alarm_action::reassign) {
+            const auto to = storage::find_operator(backend_.read_db(), request.text);
+            if (!to || to->disabled || to->role == storage::operator_role::team ||
+                to->role == storage::operator_role::installer) {
+                throw request_error{"invalid",
+                                    fmt::format("to: no active operator '{}'", request.text)};
+            }
+            request.text = to->username;
+        }
+        if (action == alarm_action::call) {
+            static constexpr std::array<std::string_view, 5> call_outcomes{
+                "answered", "no_answer", "busy", "wrong_number", "voicemail"};
+            const std::string whom = text_field(req, "whom", 200);
+            const std::string number = text_field(req, "number", 64);
+            const std::string outcome = text_field(req, "outcome", 32);
+            if (std::find(call_outcomes.begin(), call_outcomes.end(), outcome) ==
+                call_outcomes.end()) {
+                throw request_error{"invalid",
+                                    "outcome: must be answered, no_answer, busy, "
+                                    "wrong_number or voicemail"};
+            }
+            request.text = fmt::format("call {} {}: {}", whom, number, outcome);
+        }
+        auto self = std::make_shared<handler>(*this);
+        const std::string cmd = required_string(req, "cmd");
+        backend_.alarms().act(
+            request, engine_now(backend_),
+            [self, operator_api, cmd, request](action_result result) {
+                if (!result.error_code.empty()) {
+                    self->fail(result.error_code, result.message);
+                    return;
+                }
+                if (!operator_api) {
+                    self->ok(json{{"alarm", std::move(result.alarm)}});
+                    return;
+                }
+                // On the operator API every step is in the audit trail too (who, from where).
+                const std::int64_t now = self->backend_.now_ms();
+                const std::string detail =
+                    request.action == alarm_action::note ? "" : request.text;  // notes stay out
+                self->backend_.run_job(
+                    [src = self->source(), cmd, id = request.id, detail,
+                     now](storage::database& db) {
+                        storage::append_audit(
+                            db, audit(src, cmd, fmt::format("alarm {}", id), detail, now));
+                    },
+                    [self, alarm = std::move(result.alarm)](std::error_code ec,
+                                                            const std::string& message) mutable {
+                        if (ec) {
+                            // The step itself is stored; only its audit entry is not.
+                            self->fail("internal",
+                                       fmt::format("step stored, audit entry not: {}",
+                                                   message.empty() ? ec.message() : message));
+                            return;
+                        }
+                        self->ok(json{{"alarm", std::move(alarm)}});
+                    });
+            });
     }
 
     // Answers a failed write job; true when it did.

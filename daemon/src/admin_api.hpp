@@ -6,17 +6,42 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "registry.hpp"
 #include <nlohmann/json.hpp>
 
+#include "arc/security/session_token.hpp"
+#include "arc/storage/security.hpp"
 #include "arc/storage/store.hpp"
 
 namespace arc::daemon {
 
 class alarm_service;
+
+/// Who is logged in on an operator-API connection (docs/operator-api.md).
+struct operator_identity {
+    std::int64_t operator_id = 0;
+    std::string username;
+    arc::storage::operator_role role = arc::storage::operator_role::operator_;
+    arc::security::token_hash token{};  ///< the session's key in the sessions table
+    std::int64_t expires_ms = 0;
+    std::string display_name;
+};
+
+/// How long an operator session lasts from its login: one long shift (12 h). A console that
+/// reconnects inside it resumes with its token; after it, the operator logs in again.
+inline constexpr std::int64_t operator_session_ms = std::int64_t{12} * 3600 * 1000;
+
+/// Who the audit trail names for a request: the logged-in operator and its peer on the operator
+/// API, "admin-socket" on the Unix socket.
+struct audit_source {
+    std::string actor = "admin-socket";
+    std::string peer;
+};
 
 /// The connection a request came on, for commands that outlive the request (subscriptions).
 class admin_session {
@@ -24,6 +49,14 @@ public:
     virtual ~admin_session() = default;
     /// Subscribes this connection to alarm changes; returns the subscribe result.
     virtual nlohmann::json subscribe(std::size_t limit) = 0;
+
+    /// True on the operator API (TCP): login first, then the role's commands only. False on the
+    /// admin Unix socket (full rights, actor "admin-socket").
+    bool operator_api = false;
+    /// The logged-in operator (operator API only; handle_admin_line sets and clears it).
+    std::optional<operator_identity> who;
+    /// "ip:port" of the client, for the audit trail ("" on the Unix socket).
+    std::string peer;
 };
 
 /// What command handling needs from the daemon.
@@ -51,6 +84,21 @@ public:
     virtual bool run_blocking(blocking_work work, std::function<void()> done) = 0;
     /// The database file (storage.path), which backups copy.
     virtual std::filesystem::path database_path() = 0;
+    /// Outcome codes alarm.close accepts on the operator API (config [alarms] outcomes).
+    virtual std::vector<std::string> outcomes() {
+        return {"resolved_by_phone", "contact_went",    "team_dispatched",    "118_called",
+                "false_alarm",       "technical_fixed", "no_answer_escalated"};
+    }
+    /// Usernames logged in on operator-API connections now (for the supervisor's floor).
+    virtual std::vector<std::string> online_operators() { return {}; }
+    /// Password checks (argon2id, ~0.1 s each) off the caller's thread: runs `work` on a small
+    /// worker, then `done` on the caller's thread. False (nothing runs) when its bounded queue is
+    /// full. The default runs both inline (tests).
+    virtual bool run_auth(std::function<void()> work, std::function<void()> done) {
+        work();
+        done();
+        return true;
+    }
 };
 
 /// Receives the response object of one request.

@@ -330,10 +330,16 @@ std::string join(const std::vector<std::string>& names) {
     return out;
 }
 
+// The request whose writer job runs now on the writer thread (set around each job by
+// sub_handler::write): audit() names its operator and peer.
+thread_local const audit_source* current_source = nullptr;
+
 security::audit_entry audit(std::string action, std::string target, std::string detail,
                             std::int64_t at_ms) {
+    const std::string who = current_source != nullptr ? current_source->actor : std::string(actor);
+    const std::string peer = current_source != nullptr ? current_source->peer : std::string();
     return security::audit_entry{
-        0, at_ms, std::string(actor), std::move(action), std::move(target), "", std::move(detail)};
+        0, at_ms, who, std::move(action), std::move(target), peer, std::move(detail)};
 }
 
 json contact_to_json(const storage::contact& c) {
@@ -365,30 +371,39 @@ public:
     void write(std::function<void(storage::database&, sub_state&)> work) {
         auto state = std::make_shared<sub_state>();
         auto self = std::make_shared<sub_handler>(*this);
-        backend_.run_job([state, work](storage::database& db) { work(db, *state); },
-                         [self, state](std::error_code ec, const std::string& message) {
-                             if (ec) {
-                                 if (ec == storage::errc::queue_full) {
-                                     self->reply_.fail("busy", "storage queue full, retry later");
-                                 } else if (ec == storage::errc::stopped) {
-                                     self->reply_.fail("busy", "arcd is stopping");
-                                 } else {
-                                     self->reply_.fail("internal",
-                                                       message.empty() ? ec.message() : message);
-                                 }
-                                 return;
-                             }
-                             if (!state->code.empty()) {
-                                 self->reply_.fail(state->code, state->message);
-                                 return;
-                             }
-                             const auto now = engine::from_ms(self->backend_.now_ms());
-                             for (const storage::device& dev : state->devices) {
-                                 self->backend_.registry().put(dev);
-                                 self->backend_.alarms().set_device(dev, now);
-                             }
-                             self->reply_.ok(std::move(state->result));
-                         });
+        backend_.run_job(
+            [state, work, src = reply_.source](storage::database& db) {
+                current_source = &src;
+                try {
+                    work(db, *state);
+                } catch (...) {
+                    current_source = nullptr;
+                    throw;
+                }
+                current_source = nullptr;
+            },
+            [self, state](std::error_code ec, const std::string& message) {
+                if (ec) {
+                    if (ec == storage::errc::queue_full) {
+                        self->reply_.fail("busy", "storage queue full, retry later");
+                    } else if (ec == storage::errc::stopped) {
+                        self->reply_.fail("busy", "arcd is stopping");
+                    } else {
+                        self->reply_.fail("internal", message.empty() ? ec.message() : message);
+                    }
+                    return;
+                }
+                if (!state->code.empty()) {
+                    self->reply_.fail(state->code, state->message);
+                    return;
+                }
+                const auto now = engine::from_ms(self->backend_.now_ms());
+                for (const storage::device& dev : state->devices) {
+                    self->backend_.registry().put(dev);
+                    self->backend_.alarms().set_device(dev, now);
+                }
+                self->reply_.ok(std::move(state->result));
+            });
     }
 
     void add(const json& req) {

@@ -17,6 +17,8 @@ namespace arc::daemon {
 struct admin_reply {
     std::function<void(nlohmann::json result)> ok;
     std::function<void(std::string_view code, std::string_view message)> fail;
+    /// Whom the audit entries of this request name.
+    audit_source source = {};
 };
 
 /// Handles `cmd` when it is a subscriber.*, contact.* or device.assign command and returns true

@@ -300,6 +300,13 @@ void alarm_service::act(const action_request& request, engine::time_point now,
     }
     // A copy: a close removes the alarm from the engine, and the answer still shows it.
     engine::alarm copy = *found;
+    const bool held_by_other = !copy.holder.empty() && copy.holder != request.actor;
+    if (held_by_other && (request.action == alarm_action::take ||
+                          (request.holder_only && request.action != alarm_action::note &&
+                           request.action != alarm_action::call))) {
+        done({"held", fmt::format("held by {}", copy.holder), nullptr});
+        return;
+    }
     engine::expected<engine::changes> out;
     switch (request.action) {
         case alarm_action::take:
@@ -315,7 +322,14 @@ void alarm_service::act(const action_request& request, engine::time_point now,
             out = engine_.close(request.id, request.actor, request.text, now);
             break;
         case alarm_action::note:
+        case alarm_action::call:
             out = engine_.add_note(request.id, request.actor, request.text, now);
+            break;
+        case alarm_action::release:
+            out = engine_.release(request.id, request.actor, now);
+            break;
+        case alarm_action::reassign:
+            out = engine_.reassign(request.id, request.actor, request.text, now);
             break;
     }
     if (!out) {

@@ -42,19 +42,32 @@ struct alarm_service_hooks {
 using push_sink = std::function<bool(const std::shared_ptr<const std::string>& line)>;
 
 /// Operator actions on an alarm (DESIGN.md lifecycle).
-enum class alarm_action : std::uint8_t { take, acknowledge, dispatch, close, note };
+enum class alarm_action : std::uint8_t {
+    take,
+    acknowledge,
+    dispatch,
+    close,
+    note,
+    release,
+    reassign,
+    call
+};
 
 /// One operator action as requested.
 struct action_request {
     alarm_action action = alarm_action::take;
     engine::alarm_id id = 0;
     std::string actor;
-    std::string text;  ///< team (dispatch), outcome (close), note text (note)
+    std::string text;  ///< team (dispatch), outcome (close), note text (note), new holder
+                       ///< (reassign), "whom number outcome" (call)
+    /// An operator of the operator API: steps other than take on an alarm someone else holds
+    /// are refused ("held by X"). False for supervisors, admins and the admin socket.
+    bool holder_only = false;
 };
 
 /// The answer to an action: `error_code` empty on success (then `alarm` is the ALARM after it).
 struct action_result {
-    std::string error_code;  ///< "", "not_found", "invalid", "busy", "internal"
+    std::string error_code;  ///< "", "not_found", "invalid", "held", "busy", "internal"
     std::string message;
     nlohmann::json alarm;
 };

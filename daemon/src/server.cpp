@@ -42,6 +42,8 @@ namespace storage = arc::storage;
 using tcp = net::ip::tcp;
 using udp = net::ip::udp;
 using unix_stream = net::local::stream_protocol;
+// Admin and operator API sessions share one socket type (Unix or TCP, no TLS).
+using api_stream = net::generic::stream_protocol;
 using steady = std::chrono::steady_clock;
 using namespace net::experimental::awaitable_operators;
 
@@ -410,7 +412,7 @@ struct server::impl final : admin_backend {
     // An admin client. Responses and subscription pushes share one outgoing queue, written by
     // the session's writer; the reader handles one request at a time.
     struct api_session final : admin_session {
-        api_session(impl& owner_, unix_stream::socket s)
+        api_session(impl& owner_, api_stream::socket s)
             : owner(owner_), socket(std::move(s)), wake(socket.get_executor()) {}
 
         nlohmann::json subscribe(std::size_t limit) override {
@@ -447,7 +449,7 @@ struct server::impl final : admin_backend {
         }
 
         impl& owner;
-        unix_stream::socket socket;
+        api_stream::socket socket;
         net::steady_timer wake;  // the writer sleeps on it; cancel() wakes it
         std::deque<std::shared_ptr<const std::string>> out;
         std::size_t out_bytes = 0;
@@ -470,6 +472,7 @@ struct server::impl final : admin_backend {
           tcp_acceptor_(io),
           udp_socket_(io),
           api_acceptor_(io),
+          operator_acceptor_(io),
           signals_(io),
           alarm_timer_(io),
           alarms_(to_engine_config(cfg), std::move(opts_.event_codes), alarm_hooks()),
@@ -491,6 +494,34 @@ struct server::impl final : admin_backend {
     }
 
     // ---- admin_backend -------------------------------------------------------------------
+    std::vector<std::string> outcomes() override { return cfg_.outcomes; }
+
+    std::vector<std::string> online_operators() override {
+        std::vector<std::string> out;
+        for (const api_session* c : api_sessions_) {
+            if (c->who) {
+                out.push_back(c->who->username);
+            }
+        }
+        return out;
+    }
+
+    bool run_auth(std::function<void()> work, std::function<void()> done) override {
+        constexpr std::size_t max_auth_pending = 8;
+        if (stopping_ || auth_pending_ >= max_auth_pending) {
+            return false;
+        }
+        ++auth_pending_;
+        net::post(auth_pool_, [this, work = std::move(work), done = std::move(done)]() mutable {
+            work();
+            net::post(io_, [this, done = std::move(done)] {
+                --auth_pending_;
+                done();
+            });
+        });
+        return true;
+    }
+
     nlohmann::json status() override {
         nlohmann::json listeners = nlohmann::json::array();
         if (tcp_acceptor_.is_open()) {
@@ -505,6 +536,11 @@ struct server::impl final : admin_backend {
         }
         if (api_acceptor_.is_open()) {
             listeners.push_back({{"name", "api"}, {"path", cfg_.api_socket.string()}});
+        }
+        if (operator_acceptor_.is_open()) {
+            const auto ep = operator_acceptor_.local_endpoint();
+            listeners.push_back(
+                {{"name", "operator"}, {"address", ep.address().to_string()}, {"port", ep.port()}});
         }
         if (receivers_.tcp_port() != 0) {
             listeners.push_back({{"name", "receiver_tcp"},
@@ -578,6 +614,7 @@ struct server::impl final : admin_backend {
     std::filesystem::path database_path() override { return cfg_.storage_path; }
 
     ~impl() override {
+        auth_pool_.join();
         blocking_cancel_.store(true);
         if (blocking_thread_.joinable()) {
             blocking_thread_.join();
@@ -724,6 +761,21 @@ struct server::impl final : admin_backend {
         if (!cfg_.api_socket.empty()) {
             open_api_socket();
             spawn("api accept loop", api_accept_loop());
+        }
+        if (cfg_.operator_api.enabled) {
+            const tcp::endpoint ep = resolve<tcp>(cfg_.operator_api, "listen.operator");
+            try {
+                operator_acceptor_.open(ep.protocol());
+                operator_acceptor_.set_option(tcp::acceptor::reuse_address(true));
+                operator_acceptor_.bind(ep);
+                operator_acceptor_.listen(net::socket_base::max_listen_connections);
+            } catch (const boost::system::system_error& e) {
+                throw std::runtime_error(
+                    fmt::format("listen.operator {}: {}", format_peer(ep), e.code().message()));
+            }
+            spdlog::info("operator API listening on {}",
+                         format_peer(operator_acceptor_.local_endpoint()));
+            spawn("operator accept loop", operator_accept_loop());
         }
         receivers_.start();
         if (opts_.handle_signals) {
@@ -1182,12 +1234,50 @@ struct server::impl final : admin_backend {
                 socket.close(ignored);
                 continue;
             }
-            spawn("api session", run_api_session(std::move(socket)));
+            api_stream::socket generic(io_, api_stream(AF_UNIX, 0), socket.release());
+            spawn("api session", run_api_session(std::move(generic), false, {}));
         }
     }
 
-    net::awaitable<void> run_api_session(unix_stream::socket socket) {
+    // The operator API: the same sessions over TCP, with login and roles (admin_api.cpp).
+    net::awaitable<void> operator_accept_loop() {
+        for (;;) {
+            auto [ec, socket] = co_await operator_acceptor_.async_accept(use_nothrow);
+            if (stopping_ || ec == net::error::operation_aborted) {
+                co_return;
+            }
+            if (ec) {
+                accept_log_.warn("operator accept: {}", ec.message());
+                net::steady_timer pause(io_, std::chrono::milliseconds(50));
+                co_await pause.async_wait(use_nothrow);
+                continue;
+            }
+            boost::system::error_code peer_ec;
+            const auto remote = socket.remote_endpoint(peer_ec);
+            if (peer_ec) {
+                continue;  // gone before we looked
+            }
+            if (api_sessions_.size() >= cfg_.max_api_clients) {
+                api_log_.warn("operator: client {} refused, {} clients connected",
+                              format_peer(remote), api_sessions_.size());
+                boost::system::error_code ignored;
+                socket.close(ignored);
+                continue;
+            }
+            boost::system::error_code nd_ec;
+            socket.set_option(tcp::no_delay(true), nd_ec);
+            const int family = remote.address().is_v6() ? AF_INET6 : AF_INET;
+            api_stream::socket generic(io_, api_stream(family, IPPROTO_TCP), socket.release());
+            spawn("operator session",
+                  run_api_session(std::move(generic), true, format_peer(remote)));
+        }
+    }
+
+    net::awaitable<void> run_api_session(api_stream::socket socket, bool operator_api,
+                                         std::string peer) {
         api_session c(*this, std::move(socket));
+        c.operator_api = operator_api;
+        c.peer = std::move(peer);
         api_sessions_.insert(&c);
         struct cleanup {
             impl& self;
@@ -1318,6 +1408,7 @@ struct server::impl final : admin_backend {
         blocking_cancel_.store(true);  // a backup in progress gives up (its client gets busy)
         tcp_acceptor_.close(ignored);
         api_acceptor_.close(ignored);
+        operator_acceptor_.close(ignored);
         udp_cancel_.emit(net::cancellation_type::all);
         receivers_.stop();
         // Idle connections go now; those with a frame in flight finish it (commit + reply).
@@ -1389,6 +1480,10 @@ struct server::impl final : admin_backend {
     udp::socket udp_socket_;
     net::cancellation_signal udp_cancel_;
     unix_stream::acceptor api_acceptor_;
+    tcp::acceptor operator_acceptor_;
+    // Password checks (argon2id) run here, never on the io thread; bounded.
+    net::thread_pool auth_pool_{1};
+    std::size_t auth_pending_ = 0;
     net::signal_set signals_;
     net::steady_timer alarm_timer_;
     std::optional<engine::time_point> alarm_deadline_;

@@ -82,6 +82,7 @@ class Daemon:
                 "--set", f"listen.api={self.sock}",
                 "--set", f"listen.dc09_tcp=127.0.0.1:{tcp_port}",
                 "--set", f"listen.dc09_udp=127.0.0.1:{udp_port}",
+                "--set", "listen.operator=127.0.0.1:0",
                 "--set", f"engine.event_codes={os.path.join(SOURCE, 'config', 'event-codes.toml')}",
                 *extra]
         log = open(self.log_path, "ab")
