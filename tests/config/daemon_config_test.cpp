@@ -103,9 +103,23 @@ TEST_F(ConfigTest, ShippedConfigHasEveryKey) {
                             "event_code_overrides",
                             "home_unit",
                             "gps_mobile",
-                            "gateway"}) {
+                            "gateway",
+                            "operator",
+                            "outcomes"}) {
         EXPECT_NE(text.find("\n" + std::string(key) + " = "), std::string::npos) << key;
     }
+}
+
+TEST_F(ConfigTest, ShippedConfigHasTheOperatorApiAndOutcomes) {
+    const daemon_config c = load_daemon_config(shipped);
+    EXPECT_TRUE(c.operator_api.enabled);
+    EXPECT_EQ(c.operator_api.host, "127.0.0.1");
+    EXPECT_EQ(c.operator_api.port, 12001);
+    EXPECT_EQ(c.outcomes, daemon_config{}.outcomes);
+    const auto path = write("[alarms]\noutcomes = [\"resolved_by_phone\", \"guardia_medica\"]\n");
+    EXPECT_EQ(load_daemon_config(path).outcomes,
+              (std::vector<std::string>{"resolved_by_phone", "guardia_medica"}));
+    EXPECT_FALSE(load_daemon_config(write("")).operator_api.enabled);
 }
 
 TEST_F(ConfigTest, EmptyFileGivesDefaults) {
@@ -181,6 +195,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         error_case{"syntax", "[storage]\npath = \"a\"\nqueue_limit = = 3\n", 3, "syntax", ""},
         error_case{"unterminated", "[log]\nlevel = \"info\n", 2, "syntax", ""},
+        error_case{"bad_outcome", "[alarms]\noutcomes = [\"ok\",\n  \"Falso Allarme\"]\n", 3,
+                   "alarms.outcomes", "an outcome code is 1 to 40 of a-z, 0-9 and _"},
+        error_case{"twice_outcome", "[alarms]\noutcomes = [\"ok\", \"ok\"]\n", 2, "alarms.outcomes",
+                   "'ok' is listed twice"},
+        error_case{"operator_off_loopback", "[listen]\noperator = \"0.0.0.0:12001\"\n", 2,
+                   "listen.operator", "not a loopback address"},
         error_case{"unknown_key", "[limits]\nmax_frame = 10\nmax_frmae = 20\n", 3,
                    "limits.max_frmae", "unknown key (did you mean limits.max_frame?)"},
         error_case{"unknown_key_far", "[log]\nverbosity = 3\n", 2, "log.verbosity",

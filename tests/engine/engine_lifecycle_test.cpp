@@ -221,6 +221,48 @@ TEST_F(LifecycleTest, ErrorsAreClear) {
     EXPECT_EQ(engine_.acknowledge(id, "anna", now_).error(), make_error_code(errc::unknown_alarm));
 }
 
+TEST_F(LifecycleTest, ReleasedAlarmGoesBackToTheQueueAndEscalatesAgain) {
+    const alarm_id id = raise("4101", alarm_class::critical, event_kind::fall);
+    ASSERT_TRUE(engine_.take(id, "anna", now_));
+    wait(120s);  // taken: no escalation however long it is held
+    EXPECT_EQ(engine_.find(id)->level, 0);
+    const auto out = engine_.release(id, "anna", now_);
+    ASSERT_TRUE(out);
+    ASSERT_EQ(out->size(), 1U);
+    EXPECT_EQ(out->front().kind, change_kind::transitioned);
+    EXPECT_EQ(out->front().transition->from, alarm_state::taken);
+    EXPECT_EQ(out->front().transition->to, alarm_state::new_alarm);
+    EXPECT_EQ(out->front().alarm.holder, "");
+    EXPECT_EQ(engine_.find(id)->state, alarm_state::new_alarm);
+    // Its schedule is measured from the opening: overdue now, so the next timer escalates it.
+    const changes late = engine_.advance(now_ + 1ms);
+    ASSERT_EQ(kinds_of(late), std::vector<change_kind>{change_kind::escalated});
+    EXPECT_EQ(engine_.find(id)->level, 1);
+    // Anyone may take it now; a new alarm cannot be released.
+    EXPECT_EQ(engine_.release(id, "anna", now_).error(), make_error_code(errc::illegal_transition));
+    ASSERT_TRUE(engine_.take(id, "bruno", now_));
+    ASSERT_TRUE(engine_.acknowledge(id, "bruno", now_));
+    ASSERT_TRUE(engine_.release(id, "bruno", now_));  // acknowledged can be released too
+    EXPECT_EQ(engine_.find(id)->state, alarm_state::new_alarm);
+}
+
+TEST_F(LifecycleTest, ReassignChangesTheHolderAndKeepsTheState) {
+    const alarm_id id = raise("4102", alarm_class::urgent, event_kind::inactivity);
+    EXPECT_EQ(engine_.reassign(id, "sara", "bruno", now_).error(),
+              make_error_code(errc::illegal_transition));  // nobody holds it yet
+    ASSERT_TRUE(engine_.take(id, "anna", now_));
+    ASSERT_TRUE(engine_.acknowledge(id, "anna", now_));
+    EXPECT_EQ(engine_.reassign(id, "sara", "", now_).error(),
+              make_error_code(errc::missing_operator));
+    const auto out = engine_.reassign(id, "sara", "bruno", now_);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->front().actor, "sara");
+    EXPECT_EQ(out->front().detail, "reassigned to bruno");
+    EXPECT_EQ(out->front().alarm.holder, "bruno");
+    EXPECT_EQ(engine_.find(id)->state, alarm_state::acknowledged);
+    EXPECT_EQ(engine_.find(id)->timeline.back().detail, "reassigned to bruno");
+}
+
 TEST_F(LifecycleTest, NotesAreAttributed) {
     const alarm_id id = raise("4001", alarm_class::urgent, event_kind::inactivity);
     const auto out = engine_.add_note(id, "anna", "chiamato il figlio", now_);
