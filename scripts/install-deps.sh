@@ -7,7 +7,7 @@ packages=(
     libgtest-dev libgmock-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libssl-dev
     libncurses-dev libexpected-dev
     clang libclang-rt-14-dev clang-format
-    python3 socat tmux
+    python3 socat tmux openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -249,15 +249,16 @@ constexpr key_spec known_keys[] = {
     {"listen", "operator",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.operator_api = r.listener(k, n);
-         // Passwords and tokens cross this socket: until TLS is built it stays on loopback.
-         const std::string& host = c.operator_api.host;
-         if (c.operator_api.enabled && host != "localhost" && host != "::1" &&
-             !host.starts_with("127.")) {
-             r.fail(k, n.source(),
-                    fmt::format("'{}' is not a loopback address; the operator API has no TLS yet, "
-                                "so it listens on loopback only",
-                                host));
-         }
+         // Passwords and tokens cross this socket: off loopback only with TLS (checked once
+         // the whole file is read).
+     }},
+    {"operator_tls", "cert",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.operator_tls_cert = r.non_empty_string(k, n);
+     }},
+    {"operator_tls", "key",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.operator_tls_key = r.non_empty_string(k, n);
      }},
     {"alarms", "outcomes",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
@@ -769,6 +770,18 @@ daemon_config load_daemon_config(const std::filesystem::path& path,
             }
             spec->set(read, key, node, config);
         }
+    }
+    if (config.operator_tls_cert.empty() != config.operator_tls_key.empty()) {
+        read.fail("operator_tls", root["operator_tls"].node()->source(),
+                  "cert and key go together: set both or neither");
+    }
+    const std::string& host = config.operator_api.host;
+    const bool loopback = host == "localhost" || host == "::1" || host.starts_with("127.");
+    if (config.operator_api.enabled && !loopback && config.operator_tls_cert.empty()) {
+        read.fail("listen.operator", root["listen"]["operator"].node()->source(),
+                  fmt::format("'{}' is not a loopback address: passwords would cross the network "
+                              "in clear; set [operator_tls] cert and key",
+                              config.operator_api.host));
     }
     return config;
 }

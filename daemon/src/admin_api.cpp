@@ -395,7 +395,7 @@ public:
     bool operator_gate(const std::string& cmd, const json& req) {
         if (cmd == "hello") {
             ok(json{{"version", ARC_VERSION},
-                    {"tls", false},
+                    {"tls", session_->tls_on},
                     {"logged_in", session_->who.has_value()}});
             return true;
         }

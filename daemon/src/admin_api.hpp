@@ -55,6 +55,8 @@ public:
     bool operator_api = false;
     /// The logged-in operator (operator API only; handle_admin_line sets and clears it).
     std::optional<operator_identity> who;
+    /// The connection speaks TLS (operator API with [operator_tls]).
+    bool tls_on = false;
     /// "ip:port" of the client, for the audit trail ("" on the Unix socket).
     std::string peer;
 };

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "serial_receiver.hpp"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
 #include <fmt/format.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -448,8 +450,12 @@ struct server::impl final : admin_backend {
             wake.cancel();
         }
 
+        // The socket, under TLS or not.
+        api_stream::socket& raw() { return tls ? tls->next_layer() : socket; }
+
         impl& owner;
-        api_stream::socket socket;
+        api_stream::socket socket;  // moved into `tls` when the session speaks TLS
+        std::unique_ptr<net::ssl::stream<api_stream::socket>> tls;
         net::steady_timer wake;  // the writer sleeps on it; cancel() wakes it
         std::deque<std::shared_ptr<const std::string>> out;
         std::size_t out_bytes = 0;
@@ -539,8 +545,10 @@ struct server::impl final : admin_backend {
         }
         if (operator_acceptor_.is_open()) {
             const auto ep = operator_acceptor_.local_endpoint();
-            listeners.push_back(
-                {{"name", "operator"}, {"address", ep.address().to_string()}, {"port", ep.port()}});
+            listeners.push_back({{"name", "operator"},
+                                 {"address", ep.address().to_string()},
+                                 {"port", ep.port()},
+                                 {"tls", tls_ctx_.has_value()}});
         }
         if (receivers_.tcp_port() != 0) {
             listeners.push_back({{"name", "receiver_tcp"},
@@ -761,6 +769,9 @@ struct server::impl final : admin_backend {
         if (!cfg_.api_socket.empty()) {
             open_api_socket();
             spawn("api accept loop", api_accept_loop());
+        }
+        if (cfg_.operator_api.enabled && !cfg_.operator_tls_cert.empty()) {
+            tls_ctx_ = make_tls_context();
         }
         if (cfg_.operator_api.enabled) {
             const tcp::endpoint ep = resolve<tcp>(cfg_.operator_api, "listen.operator");
@@ -1239,6 +1250,27 @@ struct server::impl final : admin_backend {
         }
     }
 
+    // The operator API's TLS: TLS 1.2 or later, the PEM certificate chain and key of
+    // [operator_tls]; an unreadable file stops the start with its name.
+    net::ssl::context make_tls_context() {
+        net::ssl::context ctx(net::ssl::context::tls_server);
+        ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                        net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                        net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+        boost::system::error_code ec;
+        ctx.use_certificate_chain_file(cfg_.operator_tls_cert.string(), ec);
+        if (ec) {
+            throw std::runtime_error(fmt::format("operator_tls.cert {}: {}",
+                                                 cfg_.operator_tls_cert.string(), ec.message()));
+        }
+        ctx.use_private_key_file(cfg_.operator_tls_key.string(), net::ssl::context::pem, ec);
+        if (ec) {
+            throw std::runtime_error(fmt::format("operator_tls.key {}: {}",
+                                                 cfg_.operator_tls_key.string(), ec.message()));
+        }
+        return ctx;
+    }
+
     // The operator API: the same sessions over TCP, with login and roles (admin_api.cpp).
     net::awaitable<void> operator_accept_loop() {
         for (;;) {
@@ -1278,6 +1310,27 @@ struct server::impl final : admin_backend {
         api_session c(*this, std::move(socket));
         c.operator_api = operator_api;
         c.peer = std::move(peer);
+        if (operator_api && tls_ctx_) {
+            c.tls = std::make_unique<net::ssl::stream<api_stream::socket>>(std::move(c.socket),
+                                                                           *tls_ctx_);
+            net::steady_timer limit(io_, opts_.write_timeout);
+            limit.async_wait([&c](const boost::system::error_code& ec) {
+                if (!ec) {
+                    boost::system::error_code ignored;
+                    c.raw().close(ignored);  // no handshake in time
+                }
+            });
+            const auto [ec] =
+                co_await c.tls->async_handshake(net::ssl::stream_base::server, use_nothrow);
+            limit.cancel();
+            if (ec) {
+                api_log_.warn("operator: TLS handshake with {} failed: {}", c.peer, ec.message());
+                boost::system::error_code ignored;
+                c.raw().close(ignored);
+                co_return;
+            }
+            c.tls_on = true;
+        }
         api_sessions_.insert(&c);
         struct cleanup {
             impl& self;
@@ -1292,7 +1345,7 @@ struct server::impl final : admin_backend {
         c.last_request = steady::now();
         co_await (api_reader(c) || api_writer(c) || api_watchdog(c));
         boost::system::error_code ignored;
-        c.socket.close(ignored);
+        c.raw().close(ignored);
     }
 
     net::awaitable<void> api_reader(api_session& c) {
@@ -1301,8 +1354,16 @@ struct server::impl final : admin_backend {
             if (stopping_ || c.closing) {
                 break;
             }
-            const auto [ec, n] = co_await net::async_read_until(
-                c.socket, net::dynamic_buffer(buf, api_max_line + 1), '\n', use_nothrow);
+            auto read_buffer = net::dynamic_buffer(buf, api_max_line + 1);
+            boost::system::error_code ec;
+            std::size_t n = 0;
+            if (c.tls) {
+                std::tie(ec, n) =
+                    co_await net::async_read_until(*c.tls, read_buffer, '\n', use_nothrow);
+            } else {
+                std::tie(ec, n) =
+                    co_await net::async_read_until(c.socket, read_buffer, '\n', use_nothrow);
+            }
             if (ec == net::error::not_found) {
                 c.enqueue(std::make_shared<const std::string>(dump_line(
                     admin_error(nullptr, "bad_request",
@@ -1348,8 +1409,14 @@ struct server::impl final : admin_backend {
             const std::shared_ptr<const std::string> line = c.out.front();
             c.writing = true;
             c.write_started = steady::now();
-            const auto [ec, n] =
-                co_await net::async_write(c.socket, net::buffer(*line), use_nothrow);
+            boost::system::error_code ec;
+            if (c.tls) {
+                std::tie(ec, std::ignore) =
+                    co_await net::async_write(*c.tls, net::buffer(*line), use_nothrow);
+            } else {
+                std::tie(ec, std::ignore) =
+                    co_await net::async_write(c.socket, net::buffer(*line), use_nothrow);
+            }
             c.writing = false;
             if (ec) {
                 co_return;
@@ -1419,7 +1486,7 @@ struct server::impl final : admin_backend {
         }
         for (api_session* c : api_sessions_) {
             if (!c->busy) {
-                c->socket.close(ignored);
+                c->raw().close(ignored);
             }
         }
         const auto grace_end = steady::now() + opts_.shutdown_grace;
@@ -1438,7 +1505,7 @@ struct server::impl final : admin_backend {
             }
             for (api_session* c : api_sessions_) {
                 if (!c->busy) {
-                    c->socket.close(ignored);
+                    c->raw().close(ignored);
                 }
             }
         }
@@ -1453,7 +1520,7 @@ struct server::impl final : admin_backend {
             s->socket.close(ignored);
         }
         for (api_session* c : api_sessions_) {
-            c->socket.close(ignored);
+            c->raw().close(ignored);
         }
         udp_socket_.close(ignored);
         signals_.cancel(ignored);
@@ -1481,6 +1548,7 @@ struct server::impl final : admin_backend {
     net::cancellation_signal udp_cancel_;
     unix_stream::acceptor api_acceptor_;
     tcp::acceptor operator_acceptor_;
+    std::optional<net::ssl::context> tls_ctx_;
     // Password checks (argon2id) run here, never on the io thread; bounded.
     net::thread_pool auth_pool_{1};
     std::size_t auth_pending_ = 0;

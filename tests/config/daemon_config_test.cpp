@@ -199,6 +199,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "alarms.outcomes", "an outcome code is 1 to 40 of a-z, 0-9 and _"},
         error_case{"twice_outcome", "[alarms]\noutcomes = [\"ok\", \"ok\"]\n", 2, "alarms.outcomes",
                    "'ok' is listed twice"},
+        error_case{"tls_half", "\n[operator_tls]\ncert = \"a.pem\"\n", 2, "operator_tls",
+                   "cert and key go together"},
         error_case{"operator_off_loopback", "[listen]\noperator = \"0.0.0.0:12001\"\n", 2,
                    "listen.operator", "not a loopback address"},
         error_case{"unknown_key", "[limits]\nmax_frame = 10\nmax_frmae = 20\n", 3,

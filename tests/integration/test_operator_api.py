@@ -6,8 +6,12 @@ Usage: test_operator_api.py --arcd PATH --arcctl PATH --arc-sim PATH --source DI
 """
 
 import json
+import os
+import shutil
 import socket
 import sqlite3
+import ssl
+import subprocess
 import time
 import unittest
 
@@ -20,8 +24,10 @@ PASSWORD = "segreta-di-prova-1"
 class Client:
     """One operator-API connection: request/response, pushes kept apart."""
 
-    def __init__(self, port):
+    def __init__(self, port, tls=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.buf = b""
         self.pushes = []
         self.next_id = 0
@@ -169,6 +175,60 @@ class OperatorApi(DaemonCase):
             "SELECT state, holder, outcome FROM alarms WHERE id = ?", (alarm_id,)).fetchone()
         self.assertEqual((state, holder, outcome), ("closed", winner, "resolved_by_phone"))
         db.close()
+
+
+class OperatorApiTls(DaemonCase):
+    """With [operator_tls] the listener speaks TLS only; a client that checks the certificate
+    logs in; clear text gets nothing."""
+
+    def test_tls_login_and_clear_text_refused(self):
+        if shutil.which("openssl") is None:
+            self.skipTest("no openssl command to make a test certificate")
+        self.daemon.stop()
+        cert = os.path.join(self.tmp, "cert.pem")
+        key = os.path.join(self.tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True, timeout=60)
+        self.daemon.start(extra=("--set", f"operator_tls.cert={cert}",
+                                 "--set", f"operator_tls.key={key}"))
+        port = 0
+        for listener in self.daemon.arcctl("status")["listeners"]:
+            if listener.get("name") == "operator":
+                port = int(listener["port"])
+                self.assertTrue(listener["tls"], listener)
+        self.assertTrue(port)
+        r = run([test_arc.BIN["arcctl"], "--socket", self.daemon.sock, "operator", "add", "anna",
+                 "--role", "operator", "--password-stdin"], input_bytes=(PASSWORD + "\n").encode())
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        ctx = ssl.create_default_context(cafile=cert)
+        c = Client(port, tls=ctx)
+        hello = c.call("hello")
+        self.assertTrue(hello["result"]["tls"], hello)
+        r = c.call("login", username="anna", password=PASSWORD)
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(c.call("whoami")["result"]["operator"]["username"], "anna")
+        c.close()
+
+        # A clear-text client never gets an answer, let alone a login.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
+            plain.sendall(b'{"cmd":"hello"}\n')
+            data = b""
+            try:
+                while True:
+                    chunk = plain.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except (ConnectionResetError, socket.timeout):
+                pass
+        self.assertNotIn(b'"ok"', data)
+
+        # A client that does not trust the certificate is refused by its own check.
+        with self.assertRaises(ssl.SSLError):
+            Client(port, tls=ssl.create_default_context())
+        self.assertTrue(self.daemon.arcctl("status")["listeners"])  # arcd is still serving
 
 
 if __name__ == "__main__":

@@ -111,6 +111,10 @@ struct daemon_config {
     /// Operator API over TCP (docs/admin-api.md, "Operator API"); loopback only (no TLS yet); off
     /// by default in code, "127.0.0.1:12001" in the shipped arcd.toml.
     endpoint operator_api{"", 0, false};
+    // [operator_tls]: PEM certificate (chain) and private key; when set, the operator API
+    // speaks TLS only (required when listen.operator is not a loopback address).
+    std::filesystem::path operator_tls_cert;
+    std::filesystem::path operator_tls_key;
     // [alarms]
     /// Outcome codes an operator may close an alarm with (the console shows them as a menu).
     std::vector<std::string> outcomes{"resolved_by_phone",  "contact_went", "team_dispatched",
