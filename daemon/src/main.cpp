@@ -1,4 +1,5 @@
 // arcd: the alarm-receiving centre daemon (DC-09 over TCP/UDP, admin API on a Unix socket).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,9 +12,13 @@
 #include "server.hpp"
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "arc/config/daemon_config.hpp"
 #include "arc/config/event_codes.hpp"
@@ -52,11 +57,56 @@ std::filesystem::path data_key_path(const std::filesystem::path& storage_path) {
     return storage_path.parent_path() / "arc.key";
 }
 
+// The next key during a rotation: written first, renamed over the key file last.
+std::filesystem::path next_key_path(const std::filesystem::path& key_path) {
+    return key_path.string() + ".next";
+}
+
+// Seals every sensitive field again with the key in `key_path`.next, then makes it the key
+// file. Safe to repeat after a crash at any step: rows open with either key until the rename.
+std::size_t finish_rotation(const std::filesystem::path& storage_path,
+                            const std::filesystem::path& key_path) {
+    const arc::security::data_key current = arc::security::load_or_create_key_file(key_path);
+    const arc::security::data_key next =
+        arc::security::load_or_create_key_file(next_key_path(key_path));
+    arc::storage::database db = arc::storage::database::open(storage_path);
+    const std::vector<arc::security::data_key> openers{current, next};
+    const std::size_t written = arc::storage::reseal_fields(db, openers, next);
+    std::filesystem::rename(next_key_path(key_path), key_path);
+    spdlog::info("data key rotated: {} field(s) sealed with key {:08x} (was {:08x}); {}", written,
+                 next.id(), current.id(), key_path.string());
+    return written;
+}
+
+// Refuses to rotate while an arcd answers on the admin socket (it holds the old key).
+bool arcd_running(const std::filesystem::path& api_socket) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return false;
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::string path = api_socket.string();
+    if (path.size() >= sizeof(addr.sun_path)) {
+        ::close(fd);
+        return false;
+    }
+    std::copy(path.begin(), path.end(), addr.sun_path);
+    const bool up = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    return up;
+}
+
 // Loads (or creates at the first start) the data key and makes storage seal sensitive fields
 // with it; device keys stored in clear by an older arcd are sealed now, before any other
 // connection opens. Throws on a refused key file (wrong mode or size): never runs without it.
 void setup_field_encryption(const std::filesystem::path& storage_path) {
     const std::filesystem::path key_path = data_key_path(storage_path);
+    if (std::filesystem::exists(next_key_path(key_path))) {
+        spdlog::warn("{} exists: finishing an interrupted key rotation",
+                     next_key_path(key_path).string());
+        finish_rotation(storage_path, key_path);
+    }
     const arc::security::data_key key = arc::security::load_or_create_key_file(key_path);
     arc::storage::set_field_key(key);
     arc::storage::database db = arc::storage::database::open(storage_path);
@@ -78,6 +128,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> overrides;
     app.add_option("--config", config_file, "configuration file (arcd.toml)")->required();
     app.add_option("--set", overrides, "override a configuration key: key=value (repeatable)");
+    bool rotate_key = false;
+    app.add_flag("--rotate-data-key", rotate_key,
+                 "make a new data key, seal every sensitive field with it, replace the key file, "
+                 "and exit (arcd must be stopped)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -113,6 +167,22 @@ int main(int argc, char** argv) {
         raise_fd_limit();
         create_parent(cfg.storage_path);
         create_parent(cfg.api_socket);
+        if (rotate_key) {
+            if (arcd_running(cfg.api_socket)) {
+                throw std::runtime_error(
+                    fmt::format("--rotate-data-key: an arcd answers on {}: stop it first",
+                                cfg.api_socket.string()));
+            }
+            const std::filesystem::path key_path = data_key_path(cfg.storage_path);
+            if (!std::filesystem::exists(key_path)) {
+                throw std::runtime_error(
+                    fmt::format("--rotate-data-key: no data key {} yet (start arcd once first)",
+                                key_path.string()));
+            }
+            finish_rotation(cfg.storage_path, key_path);
+            spdlog::shutdown();
+            return 0;
+        }
         setup_field_encryption(cfg.storage_path);
 
         arc::storage::writer writer(cfg.storage_path, {.queue_limit = cfg.storage_queue_limit,

@@ -1,6 +1,7 @@
 #include "arc/storage/security.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <mutex>
 #include <utility>
@@ -193,6 +194,63 @@ std::size_t seal_plain_device_keys(database& db, std::int64_t now_ms) {
                                   nullptr);
     }
     return sealed;
+}
+
+std::size_t reseal_fields(database& db, std::span<const sec::data_key> openers,
+                          const sec::data_key& next) {
+    struct column {
+        const char* table;
+        const char* name;
+    };
+    static constexpr std::array<column, 3> columns{{{"devices", "aes_key"},
+                                                    {"subscribers", "medical_notes"},
+                                                    {"subscribers", "key_safe_code"}}};
+    db.exec("PRAGMA secure_delete = ON");
+    std::size_t written = 0;
+    {
+        detail::transaction tx(db);
+        for (const column& c : columns) {
+            std::vector<std::pair<std::int64_t, std::vector<std::uint8_t>>> sealed_again;
+            {
+                detail::statement stmt(db, fmt::format("SELECT rowid, {} FROM {} WHERE {} IS NOT "
+                                                       "NULL AND length({}) > 0 ORDER BY rowid",
+                                                       c.name, c.table, c.name, c.name));
+                while (stmt.step()) {
+                    const std::int64_t rowid = stmt.column_int64(0);
+                    std::string stored = stmt.column_bytes(1);
+                    const std::span bytes(reinterpret_cast<const std::uint8_t*>(stored.data()),
+                                          stored.size());
+                    std::optional<std::string> plain;
+                    if (stmt.column_type(1) == SQLITE_BLOB && sec::looks_sealed(bytes)) {
+                        plain = sec::open(openers, bytes);
+                        if (!plain) {
+                            throw storage_error(fmt::format(
+                                "{}: {} row {}: {} opens with none of the keys given (nothing "
+                                "was changed)",
+                                detail::db_name(db.handle()), c.table, rowid, c.name));
+                        }
+                    } else {
+                        plain = stored;  // still in clear (stored with encryption off)
+                    }
+                    sealed_again.emplace_back(rowid, sec::seal(next, *plain));
+                    std::fill(plain->begin(), plain->end(), '\0');
+                    std::fill(stored.begin(), stored.end(), '\0');
+                }
+            }
+            for (const auto& [rowid, blob] : sealed_again) {
+                detail::statement stmt(
+                    db, fmt::format("UPDATE {} SET {} = ?2 WHERE rowid = ?1", c.table, c.name));
+                stmt.bind(1, rowid);
+                stmt.bind_blob(2, blob.data(), blob.size());
+                stmt.step();
+                ++written;
+            }
+        }
+        tx.commit();
+    }
+    db.exec("PRAGMA secure_delete = OFF");
+    sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    return written;
 }
 
 // ---- operators ----------------------------------------------------------------------------------

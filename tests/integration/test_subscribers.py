@@ -6,6 +6,8 @@ Usage: test_subscribers.py --arcd PATH --arcctl PATH --arc-sim PATH --source DIR
 """
 
 import json
+import os
+import subprocess
 import socket
 import sqlite3
 import sys
@@ -147,6 +149,50 @@ class SubscribersCli(DaemonCase):
         bad = self.daemon.arcctl("subscriber", "status", sid, "away", "--until", "2099-13-01",
                                  expect_rc=1)
         self.assertIn("until", bad.stderr.decode() + bad.stdout.decode())
+
+
+class KeyRotation(DaemonCase):
+    """arcd --rotate-data-key: a new key file, every sealed field readable with it, refused while
+    arcd runs."""
+
+    def rotate(self):
+        args = [test_arc.BIN["arcd"], "--config", os.path.join(test_arc.SOURCE, "config", "arcd.toml"),
+                "--set", f"storage.path={self.daemon.db}", "--set", f"listen.api={self.daemon.sock}",
+                "--set", "engine.event_codes=" + os.path.join(test_arc.SOURCE, "config",
+                                                             "event-codes.toml"),
+                "--rotate-data-key"]
+        return subprocess.run(args, cwd=self.daemon.workdir, capture_output=True, timeout=60)
+
+    def test_rotate_and_restart(self):
+        self.add_devices()
+        sub = self.daemon.arcctl("subscriber", "add", "--code", "TS-7", "--first-name", "Maria",
+                                 "--last-name", "Rossi", "--comune", "Torino",
+                                 "--medical-notes", "insulina alle 8",
+                                 "--key-safe", "4711")["subscriber"]
+        running = self.rotate()
+        self.assertEqual(running.returncode, 1, running.stderr)
+        self.assertIn("stop it first", (running.stdout + running.stderr).decode())
+
+        key_path = os.path.join(os.path.dirname(self.daemon.db), "arc.key")
+        with open(key_path, "rb") as f:
+            old_key = f.read()
+        self.daemon.stop()
+        r = self.rotate()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("3 field(s)", (r.stdout + r.stderr).decode())
+        with open(key_path, "rb") as f:
+            new_key = f.read()
+        self.assertEqual(len(new_key), 32)
+        self.assertNotEqual(new_key, old_key)
+        self.assertEqual(os.stat(key_path).st_mode & 0o777, 0o600)
+        self.assertFalse(os.path.exists(key_path + ".next"))
+
+        self.daemon.start()
+        shown = self.daemon.arcctl("subscriber", "show", str(sub["id"]), "--sensitive")["subscriber"]
+        self.assertEqual(shown["medical_notes"], "insulina alle 8")
+        self.assertEqual(shown["key_safe_code"], "4711")
+        rc, rep, err = self.daemon.sim("--account", test_arc.AES, "--key", test_arc.AES_KEY)
+        self.assertEqual((rc, rep.get("acked")), (0, 1), f"encrypted device after rotation: {err}")
 
 
 if __name__ == "__main__":

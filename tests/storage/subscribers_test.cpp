@@ -176,6 +176,47 @@ TEST(Subscribers, SensitiveFieldsSealedAtRest) {
     EXPECT_THROW(list_subscribers(db), storage_error);  // another key: refused, never blank
 }
 
+TEST(Subscribers, KeyRotationSealsEveryFieldWithTheNewKeyOnly) {
+    const sec::data_key old_key = sec::data_key::generate();
+    const sec::data_key new_key = sec::data_key::generate();
+    const temp_dir dir;
+    const auto path = dir / "arc.db";
+    std::int64_t id = 0;
+    const std::vector<std::uint8_t> aes{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    {
+        const field_key_scope keys({old_key});
+        database db = database::open(path);
+        id = insert_subscriber(db, maria());
+        device dev = make_device("AB12", 1);
+        dev.key = aes;
+        insert_device(db, dev);
+        // A wrong opener set is refused and changes nothing.
+        const std::vector<sec::data_key> wrong{sec::data_key::generate()};
+        try {
+            reseal_fields(db, wrong, new_key);
+            ADD_FAILURE() << "no error";
+        } catch (const storage_error& e) {
+            EXPECT_NE(std::string(e.what()).find("devices row"), std::string::npos) << e.what();
+        }
+        EXPECT_EQ(find_subscriber(db, id)->medical_notes, medical);
+        const std::vector<sec::data_key> openers{old_key, new_key};
+        EXPECT_EQ(reseal_fields(db, openers, new_key), 3U);  // AES key, notes, key-safe code
+    }
+    {
+        // The new key alone opens everything; the old one alone opens nothing any more.
+        const field_key_scope keys({new_key});
+        database db = database::open(path);
+        EXPECT_EQ(find_subscriber(db, id)->medical_notes, medical);
+        EXPECT_EQ(find_subscriber(db, id)->key_safe_code, key_safe);
+        EXPECT_EQ(find_device(db, "AB12")->key, aes);
+        EXPECT_EQ(files_bytes(path).find("insulina"), std::string::npos);
+    }
+    const field_key_scope keys({old_key});
+    database db = database::open(path);
+    EXPECT_THROW(find_subscriber(db, id), storage_error);
+    EXPECT_THROW(find_device(db, "AB12"), storage_error);
+}
+
 TEST(Subscribers, MigrationFromV4KeepsDevices) {
     const temp_dir dir;
     const auto path = dir / "arc.db";

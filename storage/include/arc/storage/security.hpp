@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,14 @@ bool field_encryption_enabled();
 /// checkpointed, so the clear keys do not linger in the files. Returns the number of keys sealed
 /// (0 when all were sealed already). Throws storage_error when no field key is set.
 std::size_t seal_plain_device_keys(database& db, std::int64_t now_ms);
+
+/// Key rotation: every sealed field (device AES keys, subscribers' medical notes and key-safe
+/// codes) is opened with one of `openers` and sealed again with `next`; fields still stored in
+/// clear are sealed with `next` too. One transaction (all or nothing), with secure_delete and a
+/// WAL truncation so the old blobs do not linger. Throws storage_error naming the table, row and
+/// column of a value no opener opens (nothing is changed then). Returns the fields written.
+std::size_t reseal_fields(database& db, std::span<const arc::security::data_key> openers,
+                          const arc::security::data_key& next);
 
 // ---- operators ----------------------------------------------------------------------------------
 
