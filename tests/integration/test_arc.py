@@ -1019,6 +1019,7 @@ class SerialBase(DaemonCase):
     """arcd with one [[serial]] port on a socat pty pair and listen.receiver_tcp on."""
 
     HEARTBEAT_TIMEOUT = 0
+    FORMAT = "surgard"
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="arc-it-")
@@ -1040,7 +1041,7 @@ class SerialBase(DaemonCase):
 name = "mlr2"
 device = "{self.socat.arcd_end}"
 baud = 9600
-format = "surgard"
+format = "{self.FORMAT}"
 heartbeat_timeout_s = {self.HEARTBEAT_TIMEOUT}
 """)
         self.source = source
@@ -1174,6 +1175,66 @@ class SerialSilence(SerialBase):
         self.assertEqual(self.socat.send(b"101000           @    " + DC4), ACK)
         self.wait_alarms(lambda r: r["open"] == 0, "the restore closing the silence alarm")
         self.assertFalse(self.port()["silent"])
+
+
+class SerialSim(SerialBase):
+    """arc-sim playing the hardware receiver: into the pty as on a serial line, and over TCP."""
+
+    def sim(self, *args):
+        r = run([BIN["arc-sim"], "--json", *args], timeout=60)
+        return r.returncode, json.loads(r.stdout) if r.stdout.strip() else {}, r.stderr.decode()
+
+    def test_heartbeat_and_pendant_into_the_pty_then_a_load_over_tcp_with_b32(self):
+        os.close(self.socat.fd)  # arc-sim opens the device end itself
+        self.socat.fd = None
+        code, rep, err = self.sim("--serial", self.socat.device_end, "--heartbeat",
+                                  "--account", "1234", "--event", "E101", "--zone", "15")
+        self.assertEqual(code, 0, err)
+        self.assertEqual((rep["acked"], rep["nak"], rep["timeouts"]), (2, 0, 0), rep)
+        listing = self.wait_alarms(lambda r: r["open"] == 1, "the pendant alarm")
+        top = listing["alarms"][0]
+        self.assertEqual((top["account"], top["class"], top["kind"]),
+                         ("1234", "critical", "personal_emergency"))
+        rows = self.stored()
+        self.assertEqual([r[0] for r in rows], ["serial:mlr2"] * 2)
+        self.assertIn(b"181234E10101015", rows[1][1] if isinstance(rows[1][1], bytes)
+                      else rows[1][1].encode())
+
+        port = next(int(l["port"]) for l in self.status()["listeners"]
+                    if l["name"] == "receiver_tcp")
+        code, rep, err = self.sim("--receiver-tcp", "--port", str(port), "--b32", "--count", "30",
+                                  "--accounts", "3", "--account", "2000", "--event", "E602")
+        self.assertEqual(code, 0, err)
+        self.assertEqual((rep["acked"], rep["unanswered"]), (30, 0), rep)
+        rows = self.stored()
+        self.assertEqual(sum(1 for r in rows if r[0] == "receiver_tcp"), 30)
+        self.assertTrue(all(r[2] == "ACK" for r in rows if r[0] == "receiver_tcp"),
+                        set(r[2] for r in rows))
+
+    def test_bad_arguments_are_usage_errors(self):
+        code, _, err = self.sim("--serial", self.socat.device_end, "--account", "12345")
+        self.assertEqual(code, 2)
+        self.assertIn("4 hex digits", err)
+        code, _, err = self.sim("--serial", os.path.join(self.tmp, "no-such-port"))
+        self.assertEqual(code, 1)
+        self.assertIn("cannot open", err)
+
+
+class SerialSim685(SerialBase):
+    """arc-sim playing an Ademco 685 receiver on the pty."""
+
+    FORMAT = "ademco685"
+
+    def test_fall_and_heartbeat_in_685_lines(self):
+        os.close(self.socat.fd)
+        self.socat.fd = None
+        r = run([BIN["arc-sim"], "--json", "--serial", self.socat.device_end, "--format",
+                 "ademco685", "--heartbeat", "--account", "4321", "--event", "E100"], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["acked"], 2)
+        listing = self.wait_alarms(lambda l: l["open"] == 1, "the medical alarm")
+        self.assertEqual((listing["alarms"][0]["account"], listing["alarms"][0]["kind"]),
+                         ("4321", "medical"))
 
 
 class Scenarios(DaemonCase):

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "scenario.hpp"
+#include "serial_sim.hpp"
 #include "sim.hpp"
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -98,6 +99,33 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--pause-ms", params.pause_ms, "scenario home: pause between steps")
         ->capture_default_str();
+    std::string serial_device;
+    bool receiver_tcp = false;
+    arc::sim::serial_options serial;
+    std::string serial_format = "surgard";
+    auto* serial_group = app.add_option_group(
+        "receiver", "play a hardware alarm receiver (Sur-Gard / Ademco 685 automation lines)");
+    serial_group->add_option("--serial", serial_device,
+                             "write receiver lines into this serial port or pty");
+    serial_group->add_flag("--receiver-tcp", receiver_tcp,
+                           "write receiver lines to --host/--port (arcd listen.receiver_tcp)");
+    serial_group->add_flag("--b32", serial.b32, "receiver over TCP: B32 header on every packet");
+    serial_group->add_option("--format", serial_format, "receiver line format")
+        ->check(CLI::IsMember({"surgard", "ademco685"}))
+        ->capture_default_str();
+    serial_group->add_option("--baud", serial.baud, "serial speed")->capture_default_str();
+    serial_group->add_option("--event", serial.event, "Contact ID event: E|R|P and 3 digits")
+        ->capture_default_str();
+    serial_group->add_option("--zone", serial.zone, "zone (counts up with --count)")
+        ->capture_default_str();
+    serial_group->add_option("--group", serial.group, "Contact ID group")->capture_default_str();
+    serial_group->add_option("--receiver", serial.receiver, "receiver number")
+        ->capture_default_str();
+    serial_group->add_option("--line", serial.line, "line card number")->capture_default_str();
+    serial_group->add_flag("--heartbeat", serial.heartbeat, "send a receiver heartbeat first");
+    serial_group
+        ->add_option("--accounts", serial.accounts, "distinct accounts, counting up from --account")
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -112,6 +140,40 @@ int main(int argc, char** argv) {
             std::printf("%-14s %s\n", s.name.c_str(), s.description.c_str());
         }
         return 0;
+    }
+    if (!serial_device.empty() || receiver_tcp) {
+        serial.device = serial_device;
+        serial.host = opts.host;
+        serial.port = receiver_tcp ? opts.port : 0;
+        serial.format = serial_format == "ademco685" ? arc::protocol::receiver_format::ademco685
+                                                     : arc::protocol::receiver_format::surgard;
+        if (app.count("--account") > 0) {
+            serial.account = opts.account;
+        }
+        serial.count = app.count("--count") > 0 ? opts.count : 1;
+        serial.rate = opts.rate;
+        serial.timeout =
+            std::chrono::milliseconds(app.count("--timeout-ms") > 0 ? timeout_ms : 4000);
+        if (app.count("--retries") > 0) {
+            serial.retries = opts.retries;
+        }
+        serial.deadline = std::chrono::seconds(deadline_s);
+        serial.verbose = opts.verbose || (serial.count <= 4 && !quiet && !json);
+        try {
+            const auto rep = arc::sim::run_serial(serial);
+            if (json) {
+                std::printf("%s\n", arc::sim::to_json(rep).dump().c_str());
+            } else if (!quiet) {
+                std::printf("%s", arc::sim::to_text(rep).c_str());
+            }
+            return rep.acked == rep.messages ? 0 : 1;
+        } catch (const std::invalid_argument& e) {
+            std::fprintf(stderr, "arc-sim: %s\n", e.what());
+            return 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "arc-sim: %s\n", e.what());
+            return 1;
+        }
     }
     if (opts.port == 0) {
         std::fprintf(stderr, "arc-sim: --port is required\n");

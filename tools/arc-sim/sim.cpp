@@ -570,6 +570,8 @@ net::awaitable<void> launch(state_ptr st) {
     }
 }
 
+}  // namespace
+
 double percentile(const std::vector<double>& sorted, double p) {
     if (sorted.empty()) {
         return 0;
@@ -577,8 +579,6 @@ double percentile(const std::vector<double>& sorted, double p) {
     const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
     return sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
-
-}  // namespace
 
 double report::acked_per_s() const noexcept {
     return elapsed_s > 0 ? static_cast<double>(acked) / elapsed_s : 0;

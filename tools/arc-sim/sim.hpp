@@ -85,6 +85,9 @@ std::string default_data(const std::string& token, const std::string& account);
 /// acked log cannot be opened.
 report run(const options& opts);
 
+/// The value at rank ceil(p * n) of `sorted` (ascending), 0 when empty: p50, p99 of latencies.
+double percentile(const std::vector<double>& sorted, double p);
+
 /// The report as one JSON object.
 nlohmann::json to_json(const report& rep);
 
