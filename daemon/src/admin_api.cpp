@@ -718,13 +718,36 @@ public:
 private:
     bool subscriber_command(const std::string& cmd, const json& req) {
         auto self = std::make_shared<handler>(*this);
-        return handle_subscriber_command(
-            cmd, req, backend_,
-            admin_reply{[self](json result) { self->ok(std::move(result)); },
-                        [self](std::string_view code, std::string_view message) {
-                            self->fail(code, message);
-                        },
-                        source()});
+        admin_reply reply{
+            [self](json result) { self->ok(std::move(result)); },
+            [self](std::string_view code, std::string_view message) { self->fail(code, message); },
+            source(),
+            {}};
+        if (session_ != nullptr && session_->who &&
+            session_->who->role != storage::operator_role::admin &&
+            session_->who->role != storage::operator_role::supervisor) {
+            reply.may_view_sensitive = [this, who = session_->who->username,
+                                        role = session_->who->role](std::int64_t subscriber) {
+                return role == storage::operator_role::operator_ && holds_alarm_of(who, subscriber);
+            };
+        }
+        return handle_subscriber_command(cmd, req, backend_, reply);
+    }
+
+    // True when `who` holds an open alarm of a device of subscriber `subscriber_id`: an
+    // operator sees medical notes and the key-safe code only while working that person's alarm.
+    bool holds_alarm_of(const std::string& who, std::int64_t subscriber_id) {
+        storage::database& db = backend_.read_db();
+        for (const auto& a : backend_.alarms().alarm_engine().open_alarms()) {
+            if (a.holder != who || a.account.empty()) {
+                continue;
+            }
+            const auto dev = storage::find_device(db, a.account);
+            if (dev && dev->subscriber_id == subscriber_id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void device_add(const json& req) {

@@ -531,6 +531,11 @@ public:
             }
             sensitive = v->get<bool>();
         }
+        if (sensitive && reply_.may_view_sensitive && !reply_.may_view_sensitive(s->id)) {
+            throw field_error{"forbidden",
+                              "medical notes and key-safe code: take one of this subscriber's "
+                              "alarms first"};
+        }
         const std::vector<storage::device> devices = storage::subscriber_devices(db, s->id);
         const std::int64_t now = backend_.now_ms();
         json result{{"subscriber", subscriber_to_json(*s, sensitive, &devices, now)}};

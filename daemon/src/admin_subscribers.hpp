@@ -19,6 +19,10 @@ struct admin_reply {
     std::function<void(std::string_view code, std::string_view message)> fail;
     /// Whom the audit entries of this request name.
     audit_source source = {};
+    /// When set (an operator of the operator API), subscriber.show with sensitive:true is
+    /// refused ("forbidden") unless this says the requester may see subscriber ID's medical
+    /// notes and key-safe code now (it holds one of the subscriber's open alarms).
+    std::function<bool(std::int64_t subscriber_id)> may_view_sensitive;
 };
 
 /// Handles `cmd` when it is a subscriber.*, contact.* or device.assign command and returns true

@@ -321,3 +321,54 @@ TEST_F(operator_api_test, floor_shows_who_holds_what_and_untaken_counts) {
 }
 
 }  // namespace
+
+TEST_F(operator_api_test, medical_notes_and_key_safe_code_only_while_holding_the_persons_alarm) {
+    test_session admin("local");
+    admin.operator_api = false;
+    ASSERT_EQ(
+        call(admin, json{{"cmd", "device.add"}, {"account", "1234"}, {"protocol", "dc09"}})["ok"],
+        true);
+    json r = call(admin, json{{"cmd", "subscriber.add"},
+                              {"code", "TS-0001"},
+                              {"first_name", "Maria"},
+                              {"last_name", "Rossi"},
+                              {"address", {{"comune", "Torino"}}},
+                              {"medical_notes", "insulina alle 8"},
+                              {"key_safe_code", "4711"}});
+    ASSERT_EQ(r["ok"], true) << r;
+    const std::int64_t person = r["result"]["subscriber"]["id"].get<std::int64_t>();
+    ASSERT_EQ(
+        call(admin,
+             json{{"cmd", "device.assign"}, {"account", "1234"}, {"subscriber", person}})["ok"],
+        true);
+
+    test_session anna("127.0.0.1:1"), marco("127.0.0.1:2"), sara("127.0.0.1:3"), ivo("127.0.0.1:4");
+    ASSERT_EQ(login(anna, "anna")["ok"], true);
+    ASSERT_EQ(login(marco, "marco")["ok"], true);
+    ASSERT_EQ(login(sara, "sara")["ok"], true);
+    ASSERT_EQ(login(ivo, "ivo")["ok"], true);
+    const json ask{{"cmd", "subscriber.show"}, {"subscriber", person}, {"sensitive", true}};
+    // No alarm held: the record yes, the sensitive fields no.
+    expect_error(call(anna, ask), "forbidden", "take one of this subscriber's alarms");
+    r = call(anna, json{{"cmd", "subscriber.show"}, {"subscriber", person}});
+    ASSERT_EQ(r["ok"], true) << r;
+    EXPECT_EQ(r["result"]["subscriber"]["sensitive_hidden"], true);
+
+    const std::int64_t id = open_pendant_alarm();
+    ASSERT_EQ(call(anna, json{{"cmd", "alarm.take"}, {"alarm", id}})["ok"], true);
+    r = call(anna, ask);
+    ASSERT_EQ(r["ok"], true) << r;
+    EXPECT_EQ(r["result"]["subscriber"]["medical_notes"], "insulina alle 8");
+    EXPECT_EQ(r["result"]["subscriber"]["key_safe_code"], "4711");
+    EXPECT_TRUE(audited(fmt::format("anna subscriber.view_sensitive {} 127.0.0.1:1", person)));
+    // A colleague who does not hold it, and an installer, are refused; a supervisor may look
+    // (audited under her name).
+    expect_error(call(marco, ask), "forbidden");
+    expect_error(call(ivo, ask), "forbidden");
+    r = call(sara, ask);
+    ASSERT_EQ(r["ok"], true) << r;
+    EXPECT_TRUE(audited(fmt::format("sara subscriber.view_sensitive {} 127.0.0.1:3", person)));
+    // Released: anna no longer sees them.
+    ASSERT_EQ(call(anna, json{{"cmd", "alarm.release"}, {"alarm", id}})["ok"], true);
+    expect_error(call(anna, ask), "forbidden");
+}
