@@ -774,7 +774,6 @@ std::optional<std::int64_t> subscriber_id_field(const json& req) {
 
 json subscriber_to_json(const storage::subscriber& s, bool sensitive,
                         const std::vector<storage::device>* devices, std::int64_t now_ms) {
-    (void)now_ms;
     json out{{"id", s.id},
              {"code", s.code},
              {"first_name", s.first_name},
@@ -808,9 +807,19 @@ json subscriber_to_json(const storage::subscriber& s, bool sensitive,
         contacts.push_back(contact_to_json(c));
     }
     out["contacts"] = std::move(contacts);
-    out["status"] = std::string(storage::to_string(s.status));
-    out["away_until"] =
-        s.away_until_ms ? json(arc::api::iso8601_utc_ms(*s.away_until_ms)) : json(nullptr);
+    // An absence whose end has passed reads as active, as the engine already treats it (its
+    // pause ends at away_until); absence_ended says when.
+    const bool absent = s.status == storage::subscriber_status::away ||
+                        s.status == storage::subscriber_status::hospital;
+    if (absent && s.away_until_ms && *s.away_until_ms <= now_ms) {
+        out["status"] = "active";
+        out["away_until"] = nullptr;
+        out["absence_ended"] = arc::api::iso8601_utc_ms(*s.away_until_ms);
+    } else {
+        out["status"] = std::string(storage::to_string(s.status));
+        out["away_until"] =
+            s.away_until_ms ? json(arc::api::iso8601_utc_ms(*s.away_until_ms)) : json(nullptr);
+    }
     if (devices != nullptr) {
         json list = json::array();
         for (const auto& dev : *devices) {

@@ -243,4 +243,23 @@ TEST_F(admin_subscribers_test, away_pauses_the_devices_in_the_engine_until_the_d
     EXPECT_EQ(audit_of(backend_.db_).back().entry.detail, "status=active");
 }
 
+TEST_F(admin_subscribers_test, an_absence_past_its_end_reads_as_active) {
+    const std::int64_t id = call(maria())["result"]["subscriber"]["id"];
+    json r = call(json{{"cmd", "subscriber.set_status"},
+                       {"subscriber", id},
+                       {"status", "away"},
+                       {"until", "2099-12-20"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    r = call(json{{"cmd", "subscriber.show"}, {"subscriber", id}});
+    EXPECT_EQ(r["result"]["subscriber"]["status"], "away");
+    EXPECT_FALSE(r["result"]["subscriber"].contains("absence_ended"));
+    backend_.now_ms_ = 4101494400000 + 1;  // 2099-12-21T00:00:00.001Z: the absence is over
+    r = call(json{{"cmd", "subscriber.show"}, {"subscriber", id}});
+    EXPECT_EQ(r["result"]["subscriber"]["status"], "active") << r.dump();
+    EXPECT_TRUE(r["result"]["subscriber"]["away_until"].is_null());
+    EXPECT_EQ(r["result"]["subscriber"]["absence_ended"], "2099-12-21T00:00:00.000Z");
+    r = call(json{{"cmd", "subscriber.list"}});
+    EXPECT_EQ(r["result"]["subscribers"][0]["status"], "active");
+}
+
 }  // namespace
