@@ -21,6 +21,7 @@
 
 #include "arc/api/alarm_json.hpp"
 #include "arc/api/json.hpp"
+#include "arc/api/report_json.hpp"
 #include "arc/api/security_json.hpp"
 #include "arc/protocol/aes.hpp"
 #include "arc/protocol/error.hpp"
@@ -28,6 +29,7 @@
 #include "arc/security/session_token.hpp"
 #include "arc/storage/alarms.hpp"
 #include "arc/storage/backup.hpp"
+#include "arc/storage/report.hpp"
 #include "arc/storage/security.hpp"
 #include "arc/storage/subscribers.hpp"
 
@@ -330,6 +332,8 @@ public:
             device_diag(req);
         } else if (cmd == "backup") {
             backup(req);
+        } else if (cmd == "report") {
+            report(req);
         } else if (cmd == "operator.add") {
             operator_add(req);
         } else if (cmd == "operator.passwd") {
@@ -446,7 +450,7 @@ public:
                 return true;
             case storage::operator_role::supervisor:
                 return in(operator_cmds) || cmd == "alarm.reassign" || cmd == "floor" ||
-                       cmd == "subscriber.list" || cmd == "device.list";
+                       cmd == "subscriber.list" || cmd == "device.list" || cmd == "report";
             case storage::operator_role::operator_:
                 return in(operator_cmds);
             case storage::operator_role::installer:
@@ -1019,6 +1023,45 @@ private:
             });
         if (!started) {
             throw request_error{"busy", "a backup is already running"};
+        }
+    }
+
+    // The service-level report over [from_ms, to_ms): computed on the blocking worker with its
+    // own read-only connection, so a year of alarms never holds up the io thread.
+    void report(const json& req) {
+        constexpr std::int64_t max_ms = std::int64_t{253402300799999};  // 9999-12-31
+        const std::int64_t from = integer_field(req, "from_ms", 0, max_ms, std::nullopt);
+        const std::int64_t to = integer_field(req, "to_ms", 0, max_ms, std::nullopt);
+        if (to <= from) {
+            throw request_error{"invalid", "to_ms: must be after from_ms"};
+        }
+        struct report_state {
+            json result;
+            std::string message;
+        };
+        auto state = std::make_shared<report_state>();
+        auto self = std::make_shared<handler>(*this);
+        const std::filesystem::path db = backend_.database_path();
+        const std::int64_t now = backend_.now_ms();
+        const bool started = backend_.run_blocking(
+            [state, db, from, to, now](const std::atomic<bool>& /*cancelled*/) {
+                try {
+                    auto rdb = storage::database::open_read_only(db);
+                    state->result =
+                        arc::api::report_to_json(storage::build_report(rdb, from, to, now));
+                } catch (const std::exception& e) {
+                    state->message = e.what();
+                }
+            },
+            [self, state]() {
+                if (state->result.is_null()) {
+                    self->fail("internal", state->message);
+                    return;
+                }
+                self->ok(json{{"report", std::move(state->result)}});
+            });
+        if (!started) {
+            throw request_error{"busy", "a backup or report is running: retry shortly"};
         }
     }
 

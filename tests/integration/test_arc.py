@@ -849,6 +849,40 @@ class Alarms(DaemonCase):
         r = self.daemon.arcctl("alarm", "take", "999", expect_rc=1)
         self.assertIn("999", r.stderr.decode())
 
+    def test_report_counts_answer_times_through_arcd_and_offline(self):
+        self.add(PLAIN)
+        self.send(PLAIN, "QA")
+        alarm_id = self.wait_for(lambda r: r["open"] == 1, "alarm")["alarms"][0]["id"]
+        self.daemon.arcctl("alarm", "take", str(alarm_id), "--actor", "anna")
+        self.daemon.arcctl("alarm", "ack", str(alarm_id), "--actor", "anna")
+        self.daemon.arcctl("alarm", "close", str(alarm_id), "--outcome", "resolved_by_phone",
+                           "--actor", "anna")
+        today = time.strftime("%Y-%m-%d")
+        rep = self.daemon.arcctl("report", "--from", today)
+        self.assertEqual(rep["alarms"]["total"], 1, rep)
+        self.assertEqual(rep["alarms"]["by_class_kind"],
+                         [{"class": "critical", "kind": "personal_emergency", "count": 1}])
+        self.assertEqual((rep["answer"]["all"]["count"], rep["answer"]["all"]["within_60s"]),
+                         (1, 1))
+        self.assertEqual([o["operator"] for o in rep["answer"]["by_operator"]], ["anna"])
+        self.assertEqual(rep["outcomes"], [{"outcome": "resolved_by_phone", "count": 1}])
+        self.assertEqual(rep["untaken"], [])
+        # The same figures read straight from the file, and as CSV and text.
+        offline = run([BIN["arcctl"], "--json", "report", "--from", today, "--db",
+                       self.daemon.db])
+        self.assertEqual(offline.returncode, 0, offline.stderr)
+        self.assertEqual(json.loads(offline.stdout)["answer"], rep["answer"])
+        csv = run([BIN["arcctl"], "--socket", self.daemon.sock, "report", "--from", today,
+                   "--csv"])
+        self.assertIn(b"alarms_by_class_kind,critical,1,personal_emergency\r\n", csv.stdout)
+        text = run([BIN["arcctl"], "--socket", self.daemon.sock, "report", "--from", today])
+        self.assertIn(b"anna", text.stdout)
+        # A period without alarms, and a bad date.
+        empty = self.daemon.arcctl("report", "--from", "2020-01-01", "--to", "2020-01-31")
+        self.assertEqual(empty["alarms"]["total"], 0)
+        bad = self.daemon.arcctl("report", "--from", "2026-02-30", expect_rc=2)
+        self.assertIn(b"--from", bad.stderr)
+
     def test_watch_pushes_each_change(self):
         self.add(PLAIN)
         watch = subprocess.Popen([BIN["arcctl"], "--socket", self.daemon.sock, "--json",

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <utility>
 
+#include "report_cli.hpp"
 #include "subscribers_cli.hpp"
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
@@ -1392,6 +1393,8 @@ int run(int argc, const char* const* argv) {
         "--db", audit_db,
         "verify this database file directly, read-only (works with arcd stopped)");
 
+    const auto report_cmd = add_report_command(app);
+
     auto* status = app.add_subcommand("status", "listeners, counters, storage");
 
     decode_args dec;
@@ -1419,6 +1422,10 @@ int run(int argc, const char* const* argv) {
         }
         if (*audit_verify && !audit_db.empty()) {
             return run_offline_verify(g, audit_db);
+        }
+        if (const auto rc = run_report_command(*report_cmd, g.json,
+                                               [&g](const json& req) { return call(g, req); })) {
+            return *rc;
         }
         std::optional<std::uint64_t> alarm_id;
         if (!alarm_id_text.empty()) {
