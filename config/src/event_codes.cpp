@@ -43,6 +43,7 @@ constexpr std::string_view kind_names[] = {
     "restore",
     "open_close",
     "system",
+    "phone_report",
     "unknown",
 };
 static_assert(std::size(kind_names) == static_cast<std::size_t>(event_kind::unknown) + 1);

@@ -170,6 +170,7 @@ constexpr std::array state_labels = {
 constexpr std::array kind_labels = {
     labels{"personal_emergency", "Richiesta di soccorso", "Emergency call"},
     labels{"fall", "Caduta", "Fall"},
+    labels{"phone_report", "Segnalazione telefonica", "Phone report"},
     labels{"medical", "Emergenza medica", "Medical"},
     labels{"fire", "Incendio", "Fire"},
     labels{"smoke", "Fumo", "Smoke"},

@@ -272,5 +272,55 @@ TEST_F(LifecycleTest, NotesAreAttributed) {
     EXPECT_EQ(engine_.find(id)->notes[0].author, "anna");
 }
 
+TEST_F(LifecycleTest, PhoneCaseOpensTakenByTheOperatorAndNeverMergesWithDeviceAlarms) {
+    const alarm_id pendant = raise("1001", alarm_class::critical, event_kind::personal_emergency);
+    auto out = engine_.open_case(alarm_class::critical, "1001", "frail_elderly",
+                                 "Segnalazione: anziano a terra", "anna", true, now_);
+    ASSERT_TRUE(out) << out.error().message();
+    ASSERT_EQ(kinds_of(*out),
+              (std::vector<change_kind>{change_kind::opened, change_kind::transitioned}));
+    const alarm_id id = (*out)[0].alarm.id;
+    EXPECT_NE(id, pendant);
+    EXPECT_EQ((*out)[0].actor, "anna");  // the timeline names who opened it
+    const alarm* a = engine_.find(id);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->kind, event_kind::phone_report);
+    EXPECT_EQ(a->state, alarm_state::taken);
+    EXPECT_EQ(a->holder, "anna");
+    EXPECT_EQ(a->code, "frail_elderly");
+    // Held: it never escalates; the untaken pendant of the same person does.
+    wait(61s);
+    EXPECT_EQ(engine_.find(id)->level, 0);
+    EXPECT_EQ(engine_.find(pendant)->level, 1);
+    // A new press of the same device joins the pendant alarm, not the case.
+    now_ += 1s;
+    raise("1001", alarm_class::critical, event_kind::personal_emergency);
+    EXPECT_EQ(engine_.find(pendant)->event_count, 2U);
+    EXPECT_EQ(engine_.find(id)->event_count, 1U);
+    // Dispatched and closed like an alarm.
+    ASSERT_TRUE(engine_.acknowledge(id, "anna", now_));
+    ASSERT_TRUE(engine_.dispatch(id, "anna", "PIS Torino", now_));
+    ASSERT_TRUE(engine_.accept(id, "pis1", now_));
+    ASSERT_TRUE(engine_.arrive(id, "pis1", now_));
+    ASSERT_TRUE(engine_.complete_mission(id, "pis1", now_));
+    ASSERT_TRUE(engine_.close(id, "anna", "resolved_on_site", now_));
+    EXPECT_EQ(engine_.find(id), nullptr);
+}
+
+TEST_F(LifecycleTest, UntakenPhoneCaseWaitsInTheQueueAndEscalates) {
+    auto out = engine_.open_case(alarm_class::urgent, "", "housing_emergency",
+                                 "Segnalazione: sfratto", "sara", false, now_);
+    ASSERT_TRUE(out);
+    ASSERT_EQ(kinds_of(*out), std::vector<change_kind>{change_kind::opened});
+    const alarm_id id = (*out)[0].alarm.id;
+    EXPECT_EQ(engine_.find(id)->state, alarm_state::new_alarm);
+    EXPECT_EQ(engine_.queue(), std::vector<alarm_id>{id});
+    wait(180s);  // urgent level 1 at 180 s
+    EXPECT_EQ(engine_.find(id)->level, 1);
+    ASSERT_TRUE(engine_.take(id, "anna", now_));
+    EXPECT_FALSE(engine_.open_case(alarm_class::log_only, "", "other", "x", "anna", true, now_));
+    EXPECT_FALSE(engine_.open_case(alarm_class::urgent, "", "other", "x", "", true, now_));
+}
+
 }  // namespace
 }  // namespace arc::engine::testing

@@ -613,6 +613,42 @@ expected<changes> engine::close(alarm_id id, std::string_view op, std::string_vi
     return out;
 }
 
+expected<changes> engine::open_case(alarm_class cls, std::string account, std::string category,
+                                    std::string summary, std::string_view op, bool take,
+                                    time_point now) {
+    if (op.empty()) {
+        return tl::make_unexpected(make_error_code(errc::missing_operator));
+    }
+    if (cls == alarm_class::log_only) {
+        return tl::make_unexpected(make_error_code(errc::illegal_transition));
+    }
+    alarm a;
+    a.id = next_id_++;
+    a.cls = cls;
+    a.kind = event_kind::phone_report;
+    a.account = std::move(account);
+    a.code = std::move(category);
+    a.text = std::move(summary);
+    a.opened_at = now;
+    a.last_event_at = now;
+    a.timeline.push_back(
+        {alarm_state::new_alarm, alarm_state::new_alarm, now, std::string(op), {}});
+    const alarm_id id = a.id;
+    // Not in by_device_kind_: a call never merges into, nor is restored like, a device alarm.
+    alarm& stored = alarms_.emplace(id, std::move(a)).first->second;
+    enqueue(stored);
+    arm_escalation(stored);
+    changes out{make_change(change_kind::opened, stored, now, op)};
+    if (take) {
+        auto taken = step(id, op, alarm_state::new_alarm, alarm_state::taken, {}, now);
+        if (taken) {
+            out.insert(out.end(), taken->begin(), taken->end());
+        }
+    }
+    settle();
+    return out;
+}
+
 expected<changes> engine::add_note(alarm_id id, std::string_view op, std::string_view text,
                                    time_point now) {
     auto found = open_alarm_for_action(id, op);

@@ -48,6 +48,7 @@ enum class event_kind : std::uint8_t {
     restore,
     open_close,
     system,
+    phone_report,  ///< a case an operator opened from a phone call (segnalazione), no device
     unknown,
 };
 

@@ -81,6 +81,15 @@ public:
     /// acknowledged or mission_done → closed with `outcome`; a storm closes its open members.
     expected<changes> close(alarm_id id, std::string_view op, std::string_view outcome,
                             time_point now);
+    /// An operator opens a case from a phone call (a segnalazione, no device): a new alarm of
+    /// class `cls` (not log_only) and kind phone_report with `category` as its code and
+    /// `summary` as its text, opened by `op` and, when `take`, taken by `op` at once (they are
+    /// on the phone). `account` names the person's device when the case concerns a
+    /// subscriber who has one (so consoles show their record), else it is empty. The case
+    /// escalates like any alarm of its class while nobody holds it.
+    expected<changes> open_case(alarm_class cls, std::string account, std::string category,
+                                std::string summary, std::string_view op, bool take,
+                                time_point now);
     /// Adds an operator's note to an open alarm.
     expected<changes> add_note(alarm_id id, std::string_view op, std::string_view text,
                                time_point now);
