@@ -6,11 +6,27 @@
 
 namespace arc::daemon {
 
-/// Installs the default logger: stderr when `file` is empty, else the file (appended). Throws
-/// std::runtime_error when the level is unknown or the file cannot be opened.
-void setup_logging(const std::string& level, const std::filesystem::path& file);
+/// Where logs go when `log.file` is empty (`arcd --log`).
+enum class log_target {
+    automatic,  ///< journald when stderr is the journal stream systemd gave arcd, else stderr
+    journald,   ///< journald with priorities (falls back to stderr, with a warning, without one)
+    stderr_,    ///< stderr, one timestamped line per message
+};
 
-/// Recreates the file sink (after logrotate moved the file); no-op when logging to stderr.
+/// Parses "auto", "journald" or "stderr"; throws std::runtime_error naming `--log` otherwise.
+log_target parse_log_target(const std::string& text);
+
+/// True when stderr is the stream systemd connected to the journal (JOURNAL_STREAM, holding
+/// "device:inode", matches stderr's; see systemd.exec(5)).
+bool stderr_is_journal();
+
+/// Installs the default logger: the file (appended) when `file` is set, else journald or stderr
+/// as `target` says. Throws std::runtime_error when the level is unknown or the file cannot be
+/// opened.
+void setup_logging(const std::string& level, const std::filesystem::path& file,
+                   log_target target = log_target::stderr_);
+
+/// Recreates the file sink (after logrotate moved the file); no-op without a log file.
 void reopen_log();
 
 }  // namespace arc::daemon

@@ -10,6 +10,7 @@
 
 #include "logging.hpp"
 #include "server.hpp"
+#include "systemd_notify.hpp"
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
@@ -120,6 +121,22 @@ void setup_field_encryption(const std::filesystem::path& storage_path) {
     spdlog::info("data key {} (id {:08x})", key_path.string(), key.id());
 }
 
+// The STATUS= line systemd shows once arcd is ready (systemctl status arcd).
+std::string listening_status(const arc::config::daemon_config& cfg,
+                             const arc::daemon::server& srv) {
+    std::vector<std::string> parts;
+    if (cfg.dc09_tcp.enabled) {
+        parts.push_back(fmt::format("DC-09 TCP {}:{}", cfg.dc09_tcp.host, srv.tcp_port()));
+    }
+    if (cfg.dc09_udp.enabled) {
+        parts.push_back(fmt::format("DC-09 UDP {}:{}", cfg.dc09_udp.host, srv.udp_port()));
+    }
+    if (!cfg.api_socket.empty()) {
+        parts.push_back(fmt::format("admin API {}", cfg.api_socket.string()));
+    }
+    return fmt::format("listening on {}", fmt::join(parts, ", "));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +149,12 @@ int main(int argc, char** argv) {
     app.add_flag("--rotate-data-key", rotate_key,
                  "make a new data key, seal every sensitive field with it, replace the key file, "
                  "and exit (arcd must be stopped)");
+    std::string log_to = "auto";
+    app.add_option("--log", log_to,
+                   "where logs go when log.file is empty: auto (journald under systemd, else "
+                   "stderr), journald or stderr")
+        ->check(CLI::IsMember({"auto", "journald", "stderr"}))
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -154,7 +177,8 @@ int main(int argc, char** argv) {
     }
 
     try {
-        arc::daemon::setup_logging(cfg.log_level, cfg.log_file);
+        arc::daemon::setup_logging(cfg.log_level, cfg.log_file,
+                                   arc::daemon::parse_log_target(log_to));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: %s\n", config_file.c_str(), e.what());
         return 2;
@@ -188,11 +212,23 @@ int main(int argc, char** argv) {
         arc::storage::writer writer(cfg.storage_path, {.queue_limit = cfg.storage_queue_limit,
                                                        .max_batch = cfg.storage_max_batch});
         boost::asio::io_context io(1);
+        // systemd: pings from the io thread while the writer makes progress (or has nothing to
+        // do); READY=1 once started and io.run() runs; STOPPING=1 when a shutdown begins.
+        arc::daemon::systemd::watchdog dog(
+            io, [&writer, progress = arc::daemon::systemd::writer_progress{}]() mutable {
+                return progress.update(writer.snapshot());
+            });
         arc::daemon::server_options opts;
         opts.on_sighup = [] { arc::daemon::reopen_log(); };
+        opts.on_stop = [&dog] {
+            arc::daemon::systemd::notify_stopping();
+            dog.stop();
+        };
         opts.event_codes = std::move(event_codes);
         arc::daemon::server srv(io, cfg, writer, opts);
         srv.start();
+        dog.start();
+        arc::daemon::systemd::post_ready(io, listening_status(cfg, srv));
         spdlog::info("arcd {} started (config {}, database {})", ARC_VERSION, config_file,
                      cfg.storage_path.string());
         io.run();

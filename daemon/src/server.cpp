@@ -802,6 +802,9 @@ struct server::impl final : admin_backend {
             return;
         }
         stopping_ = true;
+        if (opts_.on_stop) {
+            opts_.on_stop();
+        }
         spawn("shutdown", shutdown());
     }
 

@@ -25,6 +25,8 @@ struct server_options {
     bool handle_signals = true;
     /// Called on SIGHUP (arcd reopens its log file).
     std::function<void()> on_sighup;
+    /// Called once when a graceful stop begins (arcd tells systemd STOPPING=1).
+    std::function<void()> on_stop;
     /// Write deadline for a reply or response (a peer that does not read is closed after it).
     std::chrono::milliseconds write_timeout{10000};
     /// Longest wait at shutdown for in-flight frames to be committed and answered.
