@@ -6,6 +6,7 @@ Usage: test_csv.py --arcd PATH --arcctl PATH --arc-sim PATH --source DIR [unitte
 
 import os
 import shutil
+import sqlite3
 import tempfile
 
 import test_arc
@@ -113,6 +114,13 @@ class Csv(DaemonCase):
                           ("import.contacts", "contatti.csv", "rows=3"),
                           ("import.devices", "dispositivi.csv", "rows=2")])
         self.assertFalse(any("4711" in str(e) for e in audit))
+        # Sealed at rest as subscriber add does: the plain text is not in the database file.
+        with sqlite3.connect(self.daemon.db) as db:
+            notes, key_safe = db.execute(
+                "SELECT medical_notes, key_safe_code FROM subscribers WHERE code = 'TS-0001'"
+            ).fetchone()
+        self.assertNotIn(b"insulina", bytes(notes) if notes else b"")
+        self.assertNotIn(b"4711", bytes(key_safe) if key_safe else b"")
 
     def test_comma_file_imports(self):
         self.import_all(",")
