@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "admin_import.hpp"
 #include "admin_subscribers.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
@@ -211,6 +212,42 @@ storage::device_mode mode_field(const std::string& text) {
 
 constexpr std::int64_t max_diag_frames = 1000;
 
+// device.add's fields as a device (not its subscriber's existence, nor created_ms); also the
+// rules of a CSV device import (admin_import.cpp).
+storage::device device_fields(const json& req) {
+    storage::device dev;
+    dev.account = account_field(req);
+    const std::string protocol = required_string(req, "protocol");
+    if (protocol != "dc09") {
+        throw request_error{"invalid", "protocol: only \"dc09\" is supported"};
+    }
+    dev.protocol = protocol;
+    if (const auto key_text = optional_string(req, "key"); key_text && !key_text->empty()) {
+        auto key = arc::protocol::parse_aes_key(*key_text);
+        if (!key) {
+            throw request_error{"invalid",
+                                "key: must be 32, 48 or 64 hex digits or 16, 24 or 32 "
+                                "characters"};
+        }
+        dev.key = std::move(*key);
+    }
+    if (const auto mode = optional_string(req, "mode")) {
+        dev.mode = mode_field(*mode);
+    }
+    dev.label = optional_string(req, "label").value_or("");
+    dev.device_type = device_type_field(req);
+    if (field(req, "interval_s") != nullptr) {
+        dev.interval_s = integer_field(req, "interval_s", 60, 31 * 86400, std::nullopt);
+    }
+    dev.vendor = optional_string(req, "vendor").value_or("");
+    try {
+        dev.subscriber_id = subscriber_id_field(req);
+    } catch (const std::invalid_argument& e) {
+        throw request_error{"invalid", e.what()};
+    }
+    return dev;
+}
+
 // What a backup reports to its completion (written on the worker thread, read on the caller's
 // after run_blocking's hand-off).
 struct backup_state {
@@ -387,6 +424,8 @@ public:
             floor();
         } else if (subscriber_command(cmd, req)) {
             // subscriber.*, contact.*, device.assign: admin_subscribers.cpp
+        } else if (import_command(cmd, req)) {
+            // import.*, export: admin_import.cpp
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
@@ -754,37 +793,19 @@ private:
         return false;
     }
 
+    bool import_command(const std::string& cmd, const json& req) {
+        auto self = std::make_shared<handler>(*this);
+        return handle_import_command(
+            cmd, req, backend_,
+            admin_reply{[self](json result) { self->ok(std::move(result)); },
+                        [self](std::string_view code, std::string_view message) {
+                            self->fail(code, message);
+                        },
+                        source()});
+    }
+
     void device_add(const json& req) {
-        storage::device dev;
-        dev.account = account_field(req);
-        const std::string protocol = required_string(req, "protocol");
-        if (protocol != "dc09") {
-            throw request_error{"invalid", "protocol: only \"dc09\" is supported"};
-        }
-        dev.protocol = protocol;
-        if (const auto key_text = optional_string(req, "key"); key_text && !key_text->empty()) {
-            auto key = arc::protocol::parse_aes_key(*key_text);
-            if (!key) {
-                throw request_error{"invalid",
-                                    "key: must be 32, 48 or 64 hex digits or 16, 24 or 32 "
-                                    "characters"};
-            }
-            dev.key = std::move(*key);
-        }
-        if (const auto mode = optional_string(req, "mode")) {
-            dev.mode = mode_field(*mode);
-        }
-        dev.label = optional_string(req, "label").value_or("");
-        dev.device_type = device_type_field(req);
-        if (field(req, "interval_s") != nullptr) {
-            dev.interval_s = integer_field(req, "interval_s", 60, 31 * 86400, std::nullopt);
-        }
-        dev.vendor = optional_string(req, "vendor").value_or("");
-        try {
-            dev.subscriber_id = subscriber_id_field(req);
-        } catch (const std::invalid_argument& e) {
-            throw request_error{"invalid", e.what()};
-        }
+        storage::device dev = device_fields(req);
         dev.created_ms = backend_.now_ms();
 
         auto state = std::make_shared<job_state>();
@@ -1362,6 +1383,15 @@ json admin_error(const json& id, std::string_view code, std::string_view message
     return json{{"id", id},
                 {"ok", false},
                 {"error", json{{"code", std::string(code)}, {"message", std::string(message)}}}};
+}
+
+std::optional<std::string> device_from_request(const json& req, storage::device& out) {
+    try {
+        out = device_fields(req);
+    } catch (const request_error& e) {
+        return e.message;
+    }
+    return std::nullopt;
 }
 
 json admin_ok(const json& id, json result) {

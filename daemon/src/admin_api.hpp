@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "import_staging.hpp"
 #include "registry.hpp"
 #include <nlohmann/json.hpp>
 
@@ -101,6 +102,12 @@ public:
         done();
         return true;
     }
+    /// CSV imports staged between requests (import.begin/rows/commit, admin_import.cpp); used
+    /// on the caller's thread only.
+    import_staging& imports() { return imports_; }
+
+private:
+    import_staging imports_;
 };
 
 /// Receives the response object of one request.
@@ -111,6 +118,11 @@ using admin_respond = std::function<void(nlohmann::json response)>;
 /// alarms.subscribe is refused). Never throws.
 void handle_admin_line(std::string_view line, admin_backend& backend, admin_respond respond,
                        admin_session* session = nullptr);
+
+/// device.add's rules on `req` (account, protocol, key, mode, label, type, interval_s,
+/// vendor; not subscriber) into `out`; the refusal's message ("key: must be ...") or nullopt.
+std::optional<std::string> device_from_request(const nlohmann::json& req,
+                                               arc::storage::device& out);
 
 /// `{"id":id,"ok":false,"error":{"code":code,"message":message}}`.
 nlohmann::json admin_error(const nlohmann::json& id, std::string_view code,

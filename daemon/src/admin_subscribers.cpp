@@ -28,11 +28,6 @@ namespace security = arc::security;
 
 constexpr std::string_view actor = "admin-socket";
 
-struct field_error {
-    std::string code;
-    std::string message;
-};
-
 [[noreturn]] void invalid(std::string message) { throw field_error{"invalid", std::move(message)}; }
 
 const json* find(const json& obj, const char* name) {
@@ -760,6 +755,20 @@ private:
 };
 
 }  // namespace
+
+storage::subscriber subscriber_from_request(const json& req) {
+    storage::subscriber s;
+    std::vector<std::string> changed;
+    apply_subscriber_fields(req, s, true, changed);
+    return s;
+}
+
+storage::contact contact_from_request(const json& req) {
+    storage::contact c;
+    c.priority = 0;
+    apply_contact_fields(req, c, true);
+    return c;
+}
 
 std::optional<std::int64_t> subscriber_id_field(const json& req) {
     const auto it = req.find("subscriber");

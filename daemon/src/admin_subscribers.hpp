@@ -13,6 +13,21 @@
 
 namespace arc::daemon {
 
+/// A refused field: the error code ("invalid", "bad_request") and a message starting with the
+/// field's path ("address.comune: at most 100 bytes").
+struct field_error {
+    std::string code;
+    std::string message;
+};
+
+/// A subscriber.add request's fields as a subscriber (contacts not read); the rules of
+/// subscriber.add. Throws field_error.
+arc::storage::subscriber subscriber_from_request(const nlohmann::json& req);
+
+/// A contact.add request's fields as a contact (priority 0 when absent); the rules of
+/// contact.add. Throws field_error.
+arc::storage::contact contact_from_request(const nlohmann::json& req);
+
 /// Answers of one request: exactly one of them is called, once.
 struct admin_reply {
     std::function<void(nlohmann::json result)> ok;

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <utility>
 
+#include "import_cli.hpp"
 #include "report_cli.hpp"
 #include "subscribers_cli.hpp"
 #include <CLI/CLI.hpp>
@@ -1261,6 +1262,7 @@ int run(int argc, const char* const* argv) {
                     "supervision interval overriding the type's, e.g. 25h, 90m");
     add->add_option("--vendor", vendor, "vendor: selects the vendor's event-code table");
     const auto subscriber_cmds = add_subscriber_commands(app, *device, *add);
+    const auto import_cmds = add_import_commands(app);
     auto* list = device->add_subcommand("list", "list the devices");
     auto* show = device->add_subcommand("show", "show one device");
     show->add_option("account", account, "account")->required();
@@ -1472,6 +1474,17 @@ int run(int argc, const char* const* argv) {
         } catch (const std::invalid_argument& e) {
             std::cerr << "arcctl: " << e.what() << '\n';
             return 2;
+        }
+        // import / export: one connection for all of a file's chunks (import_cli.cpp).
+        std::optional<arc::api::client> import_client;
+        if (const auto out = run_import_commands(*import_cmds, [&](const json& req) {
+                if (!import_client) {
+                    import_client.emplace(connect_client(g));
+                }
+                return import_client->request(req);
+            })) {
+            print_result(g, out->result, out->text);
+            return out->exit_code;
         }
         if (subscriber_out) {
             print_result(g, subscriber_out->first, subscriber_out->second);
