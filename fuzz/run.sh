@@ -10,12 +10,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 cmake --preset fuzz
-cmake --build --preset fuzz --target fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_csv -- -j2
+targets="fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_csv fuzz_sip_digest"
+# shellcheck disable=SC2086
+cmake --build --preset fuzz --target $targets -- -j2
 
 bin=build/fuzz/bin
 mkdir -p build/fuzz/artifacts
 status=0
-for target in fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_csv; do
+for target in $targets; do
     # New inputs go to a scratch corpus; the committed seeds are read only.
     scratch=build/fuzz/corpus/$target
     mkdir -p "$scratch"
