@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "admin_subscribers.hpp"
+#include "admin_teams.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
 
@@ -382,7 +383,8 @@ public:
         } else if (cmd == "floor") {
             floor();
         } else if (subscriber_command(cmd, req)) {
-            // subscriber.*, contact.*, device.assign: admin_subscribers.cpp
+            // subscriber.*, contact.*, device.assign: admin_subscribers.cpp; team.*:
+            // admin_teams.cpp
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
@@ -431,11 +433,11 @@ public:
     }
 
     static bool role_may(storage::operator_role role, std::string_view cmd) {
-        static constexpr std::array<std::string_view, 13> operator_cmds{
+        static constexpr std::array<std::string_view, 16> operator_cmds{
             "alarms",        "alarm.show",        "alarms.subscribe", "alarm.take",
             "alarm.release", "alarm.acknowledge", "alarm.dispatch",   "alarm.close",
             "alarm.note",    "alarm.call",        "outcomes",         "subscriber.show",
-            "device.show"};
+            "device.show",   "team.list",         "team.show",        "team.propose"};
         static constexpr std::array<std::string_view, 5> installer_cmds{
             "events", "subscriber.show", "status", "alarms", "alarm.show"};
         const auto in = [cmd](const auto& list) {
@@ -718,13 +720,12 @@ public:
 private:
     bool subscriber_command(const std::string& cmd, const json& req) {
         auto self = std::make_shared<handler>(*this);
-        return handle_subscriber_command(
-            cmd, req, backend_,
-            admin_reply{[self](json result) { self->ok(std::move(result)); },
-                        [self](std::string_view code, std::string_view message) {
-                            self->fail(code, message);
-                        },
-                        source()});
+        const admin_reply reply{
+            [self](json result) { self->ok(std::move(result)); },
+            [self](std::string_view code, std::string_view message) { self->fail(code, message); },
+            source()};
+        return handle_subscriber_command(cmd, req, backend_, reply) ||
+               handle_team_command(cmd, req, backend_, reply);
     }
 
     void device_add(const json& req) {
