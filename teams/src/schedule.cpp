@@ -399,6 +399,16 @@ bool on_duty(const schedule& s, time_point t) {
 }
 
 std::optional<time_point> next_change(const schedule& s, time_point t) {
+    // No range, or every weekday all day: nothing changes (spares the two-year scan).
+    std::uint8_t whole_days = 0;
+    for (const duty_range& r : s.ranges) {
+        if (r.start_min == 0 && r.end_min == 24 * 60) {
+            whole_days = static_cast<std::uint8_t>(whole_days | (r.days & 0x7F));
+        }
+    }
+    if (s.ranges.empty() || whole_days == 0x7F) {
+        return std::nullopt;
+    }
     const date::local_days d = local_day(t);
     // Ranges last at most 48 h, starting on their day: a change found before the first day
     // outside the window is final; otherwise the window grows.
