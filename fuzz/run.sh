@@ -10,12 +10,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 cmake --preset fuzz
-cmake --build --preset fuzz --target fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard -- -j2
+cmake --build --preset fuzz --target fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_schedule -- -j2
 
 bin=build/fuzz/bin
 mkdir -p build/fuzz/artifacts
 status=0
-for target in fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard; do
+for target in fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_schedule; do
     # New inputs go to a scratch corpus; the committed seeds are read only.
     scratch=build/fuzz/corpus/$target
     mkdir -p "$scratch"

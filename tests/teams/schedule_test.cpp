@@ -167,6 +167,28 @@ TEST(Schedule, AlwaysAndNeverHaveNoNextChange) {
     EXPECT_EQ(next_change(yearly, utc(2026, 7, 1, 0, 0)), utc(2027, 6, 24, 7, 0));
 }
 
+TEST(Schedule, NextChangeFlipsAndNothingChangesBefore) {
+    // Every 20 minutes through both DST weeks: the next change lies after t, flips on_duty, and
+    // on_duty holds its value at the instants sampled between.
+    for (const char* text : {"outside-office-hours", "sat 20:00-02:30; sun 02:30-04:00",
+                             "mon-sun 01:30-02:15,02:45-03:10", "wed 22:00-06:00; holiday 10-28"}) {
+        const schedule s = parsed(text);
+        for (const time_point start : {utc(2026, 10, 21, 0, 0), utc(2027, 3, 24, 0, 0)}) {
+            for (int step = 0; step < 7 * 72; ++step) {
+                const time_point t = start + chr::minutes{20 * step};
+                const bool now = on_duty(s, t);
+                const auto change = next_change(s, t);
+                ASSERT_TRUE(change) << text;
+                ASSERT_GT(*change, t) << text;
+                EXPECT_NE(on_duty(s, *change), now) << text << " at step " << step;
+                for (time_point u = t; u < *change; u += chr::minutes{7}) {
+                    ASSERT_EQ(on_duty(s, u), now) << text << " at step " << step;
+                }
+            }
+        }
+    }
+}
+
 TEST(ScheduleText, PresetsAndRangesAreTheSame) {
     const schedule text =
         parsed("MON-FRI 00:00-08:00, 17:00-24:00 ;  Sat,Sun,Holidays 00:00-24:00;");
