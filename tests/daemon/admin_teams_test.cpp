@@ -226,4 +226,47 @@ TEST_F(admin_teams_test, propose_needs_the_alarms_subscriber) {
                  "has no subscriber");
 }
 
+// One operator-API connection, already logged in as `role`.
+class logged_in final : public arc::daemon::admin_session {
+public:
+    logged_in(const std::string& username, storage::operator_role role, std::int64_t now_ms) {
+        operator_api = true;
+        peer = "192.0.2.7:50000";
+        who = arc::daemon::operator_identity{};
+        who->username = username;
+        who->role = role;
+        who->expires_ms = now_ms + 3600 * 1000;
+    }
+    json subscribe(std::size_t /*limit*/) override { return json::object(); }
+};
+
+TEST_F(admin_teams_test, operators_read_and_propose_admins_change_audited_by_name) {
+    const auto on = [&](logged_in& session, const json& req) {
+        std::optional<json> out;
+        handle_admin_line(
+            req.dump(), backend_, [&](json r) { out = std::move(r); }, &session);
+        return out.value_or(json{});
+    };
+    logged_in anna("anna", storage::operator_role::operator_, backend_.now_ms_);
+    logged_in boss("boss", storage::operator_role::admin, backend_.now_ms_);
+    const json add{{"cmd", "team.add"},
+                   {"name", "PIS Centro"},
+                   {"territory", {"Torino"}},
+                   {"schedule", "24x7"}};
+    expect_error(on(anna, add), "forbidden", "may not run team.add");
+    ASSERT_EQ(on(boss, add)["ok"], true);
+    EXPECT_EQ(on(anna, json{{"cmd", "team.list"}})["ok"], true);
+    EXPECT_EQ(on(anna, json{{"cmd", "team.show"}, {"team", "PIS Centro"}})["ok"], true);
+    const json r = on(anna, json{{"cmd", "team.propose"}, {"comune", "Torino"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["teams"][0]["name"], "PIS Centro");
+    expect_error(
+        on(anna, json{{"cmd", "team.set_state"}, {"team", "PIS Centro"}, {"state", "off_duty"}}),
+        "forbidden", "");
+    const auto audit = storage::read_audit(backend_.db_, 1, 100);
+    ASSERT_EQ(audit.size(), 1U);
+    EXPECT_EQ(audit[0].entry.actor, "boss");
+    EXPECT_EQ(audit[0].entry.peer, "192.0.2.7:50000");
+}
+
 }  // namespace
