@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 cmake --preset fuzz
-targets="fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_csv fuzz_sip_digest"
+targets="fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_csv fuzz_sip_digest fuzz_schedule"
 # shellcheck disable=SC2086
 cmake --build --preset fuzz --target $targets -- -j2
 

@@ -5,7 +5,7 @@ packages=(
     build-essential cmake ninja-build pkg-config git
     libboost1.81-dev libsqlite3-dev sqlite3 libsodium-dev libfmt-dev libspdlog-dev
     libgtest-dev libgmock-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libssl-dev
-    libncurses-dev libexpected-dev libsystemd-dev systemd
+    libncurses-dev libexpected-dev libsystemd-dev systemd libhowardhinnant-date-dev tzdata
     clang libclang-rt-14-dev clang-format
     python3 socat tmux openssl
 )

@@ -17,6 +17,7 @@
 
 #include "admin_import.hpp"
 #include "admin_subscribers.hpp"
+#include "admin_teams.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
 
@@ -423,7 +424,8 @@ public:
         } else if (cmd == "floor") {
             floor();
         } else if (subscriber_command(cmd, req)) {
-            // subscriber.*, contact.*, device.assign: admin_subscribers.cpp
+            // subscriber.*, contact.*, device.assign: admin_subscribers.cpp; team.*:
+            // admin_teams.cpp
         } else if (import_command(cmd, req)) {
             // import.*, export: admin_import.cpp
         } else {
@@ -474,11 +476,11 @@ public:
     }
 
     static bool role_may(storage::operator_role role, std::string_view cmd) {
-        static constexpr std::array<std::string_view, 13> operator_cmds{
+        static constexpr std::array<std::string_view, 16> operator_cmds{
             "alarms",        "alarm.show",        "alarms.subscribe", "alarm.take",
             "alarm.release", "alarm.acknowledge", "alarm.dispatch",   "alarm.close",
             "alarm.note",    "alarm.call",        "outcomes",         "subscriber.show",
-            "device.show"};
+            "device.show",   "team.list",         "team.show",        "team.propose"};
         static constexpr std::array<std::string_view, 5> installer_cmds{
             "events", "subscriber.show", "status", "alarms", "alarm.show"};
         const auto in = [cmd](const auto& list) {
@@ -774,7 +776,8 @@ private:
                 return role == storage::operator_role::operator_ && holds_alarm_of(who, subscriber);
             };
         }
-        return handle_subscriber_command(cmd, req, backend_, reply);
+        return handle_subscriber_command(cmd, req, backend_, reply) ||
+               handle_team_command(cmd, req, backend_, reply);
     }
 
     // True when `who` holds an open alarm of a device of subscriber `subscriber_id`: an
@@ -801,7 +804,8 @@ private:
                         [self](std::string_view code, std::string_view message) {
                             self->fail(code, message);
                         },
-                        source()});
+                        source(),
+                        {}});
     }
 
     void device_add(const json& req) {

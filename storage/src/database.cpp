@@ -205,8 +205,24 @@ CREATE TABLE contacts (
 ALTER TABLE devices ADD COLUMN subscriber_id INTEGER REFERENCES subscribers (id);
 CREATE INDEX devices_subscriber ON devices (subscriber_id);
 )sql"},
+    // PIS teams (arc/storage/teams.hpp): members and territory (comuni) are JSON arrays of
+    // text; schedule is the text of arc/teams/schedule.hpp's syntax, validated by the API.
+    migration{6, R"sql(
+CREATE TABLE teams (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    members    TEXT NOT NULL DEFAULT '[]',
+    phone      TEXT NOT NULL DEFAULT '',
+    territory  TEXT NOT NULL DEFAULT '[]',
+    schedule   TEXT NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'available'
+               CHECK (state IN ('available', 'on_mission', 'off_duty')),
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+)sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
-    // teams (squadre PIS), territories, missions with their timeline.
+    // missions with their timeline.
 };
 
 class storage_category_impl : public std::error_category {

@@ -57,7 +57,7 @@ TEST(SchemaV3, UpgradesAVersion2DatabaseKeepingItsDevices) {
             "DROP TABLE operators; DROP TABLE sessions; DROP TABLE audit; DROP TABLE meta_blob;"
             "DROP INDEX events_unparsed;"
             "DROP INDEX devices_subscriber; ALTER TABLE devices DROP COLUMN subscriber_id;"
-            "DROP TABLE contacts; DROP TABLE subscribers;"
+            "DROP TABLE contacts; DROP TABLE subscribers; DROP TABLE teams;"
             "DELETE FROM meta WHERE key = 'audit_head_seq'; PRAGMA user_version = 2;");
     }
     database db = database::open(path);

@@ -236,7 +236,7 @@ TEST(Subscribers, MigrationFromV4KeepsDevices) {
         sqlite3_close(raw);
     }
     database db = database::open(path);
-    EXPECT_EQ(db.schema_version(), 5);
+    EXPECT_EQ(db.schema_version(), current_schema_version());
     const auto dev = find_device(db, "AB12");
     ASSERT_TRUE(dev);
     EXPECT_EQ(dev->label, "kitchen");

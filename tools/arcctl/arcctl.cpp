@@ -22,6 +22,7 @@
 #include "import_cli.hpp"
 #include "report_cli.hpp"
 #include "subscribers_cli.hpp"
+#include "teams_cli.hpp"
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -1263,6 +1264,7 @@ int run(int argc, const char* const* argv) {
     add->add_option("--vendor", vendor, "vendor: selects the vendor's event-code table");
     const auto subscriber_cmds = add_subscriber_commands(app, *device, *add);
     const auto import_cmds = add_import_commands(app);
+    const auto team_cmds = add_team_commands(app);
     auto* list = device->add_subcommand("list", "list the devices");
     auto* show = device->add_subcommand("show", "show one device");
     show->add_option("account", account, "account")->required();
@@ -1471,6 +1473,10 @@ int run(int argc, const char* const* argv) {
         try {
             subscriber_out = run_subscriber_commands(
                 *subscriber_cmds, [&g](const json& req) { return call(g, req); });
+            if (!subscriber_out) {
+                subscriber_out =
+                    run_team_commands(*team_cmds, [&g](const json& req) { return call(g, req); });
+            }
         } catch (const std::invalid_argument& e) {
             std::cerr << "arcctl: " << e.what() << '\n';
             return 2;
