@@ -28,11 +28,6 @@ namespace storage = arc::storage;
 namespace security = arc::security;
 namespace teams = arc::teams;
 
-struct field_error {
-    std::string code;
-    std::string message;
-};
-
 [[noreturn]] void invalid(std::string message) { throw field_error{"invalid", std::move(message)}; }
 
 const json* find(const json& obj, const char* name) {
