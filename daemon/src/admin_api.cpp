@@ -15,6 +15,8 @@
 #include <string>
 #include <utility>
 
+#include "admin_events.hpp"
+#include "admin_retention.hpp"
 #include "admin_subscribers.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
@@ -383,6 +385,10 @@ public:
             floor();
         } else if (subscriber_command(cmd, req)) {
             // subscriber.*, contact.*, device.assign: admin_subscribers.cpp
+        } else if (delegated_command(cmd, req, handle_retention_command)) {
+            // hold.*, retention.run: admin_retention.cpp
+        } else if (delegated_command(cmd, req, handle_event_command)) {
+            // device.event: admin_events.cpp
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
@@ -725,6 +731,17 @@ private:
                             self->fail(code, message);
                         },
                         source()});
+    }
+
+    template <class Handle>
+    bool delegated_command(const std::string& cmd, const json& req, Handle handle) {
+        auto self = std::make_shared<handler>(*this);
+        return handle(cmd, req, backend_,
+                      admin_reply{[self](json result) { self->ok(std::move(result)); },
+                                  [self](std::string_view code, std::string_view message) {
+                                      self->fail(code, message);
+                                  },
+                                  source()});
     }
 
     void device_add(const json& req) {
