@@ -283,6 +283,28 @@ constexpr key_spec known_keys[] = {
          }
          c.outcomes = std::move(out);
      }},
+    {"retention", "days",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.retention.days = static_cast<int>(r.integer(k, n, 0, 36500));
+     }},
+    {"retention", "run_at",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         const std::string t = r.string(k, n);
+         const auto digit = [&](std::size_t i) { return t[i] >= '0' && t[i] <= '9'; };
+         const bool shape =
+             t.size() == 5 && t[2] == ':' && digit(0) && digit(1) && digit(3) && digit(4);
+         const int hh = shape ? (t[0] - '0') * 10 + (t[1] - '0') : -1;
+         const int mm = shape ? (t[3] - '0') * 10 + (t[4] - '0') : -1;
+         if (hh < 0 || hh > 23 || mm < 0 || mm > 59) {
+             r.fail(k, n.source(),
+                    fmt::format("'{}' is not a local time of day HH:MM (00:00 to 23:59)", t));
+         }
+         c.retention.run_at_minute = hh * 60 + mm;
+     }},
+    {"retention", "batch",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.retention.batch = static_cast<std::size_t>(r.integer(k, n, 100, 100000));
+     }},
     {"listen", "api",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.api_socket = r.non_empty_string(k, n);

@@ -16,6 +16,8 @@
 #include <utility>
 
 #include "admin_import.hpp"
+#include "admin_events.hpp"
+#include "admin_retention.hpp"
 #include "admin_subscribers.hpp"
 #include "admin_teams.hpp"
 #include "alarm_service.hpp"
@@ -428,6 +430,10 @@ public:
             // admin_teams.cpp
         } else if (import_command(cmd, req)) {
             // import.*, export: admin_import.cpp
+        } else if (delegated_command(cmd, req, handle_retention_command)) {
+            // hold.*, retention.run: admin_retention.cpp
+        } else if (delegated_command(cmd, req, handle_event_command)) {
+            // device.event: admin_events.cpp
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
@@ -806,6 +812,17 @@ private:
                         },
                         source(),
                         {}});
+    }
+
+    template <class Handle>
+    bool delegated_command(const std::string& cmd, const json& req, Handle handle) {
+        auto self = std::make_shared<handler>(*this);
+        return handle(cmd, req, backend_,
+                      admin_reply{[self](json result) { self->ok(std::move(result)); },
+                                  [self](std::string_view code, std::string_view message) {
+                                      self->fail(code, message);
+                                  },
+                                  source()});
     }
 
     void device_add(const json& req) {

@@ -22,6 +22,7 @@
 namespace arc::daemon {
 
 class alarm_service;
+class retention_service;
 
 /// Who is logged in on an operator-API connection (docs/operator-api.md).
 struct operator_identity {
@@ -92,6 +93,8 @@ public:
         return {"resolved_by_phone", "contact_went",    "team_dispatched",    "118_called",
                 "false_alarm",       "technical_fixed", "no_answer_escalated"};
     }
+    /// The retention job (hold.*, retention.run); nullptr: none (those commands are refused).
+    virtual retention_service* retention() { return nullptr; }
     /// Usernames logged in on operator-API connections now (for the supervisor's floor).
     virtual std::vector<std::string> online_operators() { return {}; }
     /// Password checks (argon2id, ~0.1 s each) off the caller's thread: runs `work` on a small

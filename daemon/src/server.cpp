@@ -19,6 +19,7 @@
 #include "admin_api.hpp"
 #include "alarm_service.hpp"
 #include "registry.hpp"
+#include "retention_service.hpp"
 #include "serial_receiver.hpp"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -568,6 +569,7 @@ struct server::impl final : admin_backend {
             {"counters", to_json(counters_)},
             {"alarms", alarms_.stats()},
             {"receivers", receivers_.status()},
+            {"retention", retention_.status()},
             {"storage",
              {{"batches", s.batches},
               {"events", s.events},
@@ -580,6 +582,7 @@ struct server::impl final : admin_backend {
     }
 
     storage::database& read_db() override { return read_db_; }
+    retention_service* retention() override { return &retention_; }
     device_registry& registry() override { return registry_; }
     alarm_service& alarms() override { return alarms_; }
     std::int64_t now_ms() override { return unix_ms_now(); }
@@ -704,6 +707,35 @@ struct server::impl final : admin_backend {
         return hooks;
     }
 
+    // Purge batches go on the writer's routine lane: alarm items always go first.
+    retention_hooks retention_hooks_for() {
+        retention_hooks hooks;
+        hooks.run_job = [this](storage::writer::job work, storage::writer::job_done done) {
+            auto ex = net::prefer(io_.get_executor(), net::execution::outstanding_work.tracked);
+            auto shared = std::make_shared<storage::writer::job_done>(std::move(done));
+            const bool queued = writer_.submit(
+                std::move(work),
+                [shared, ex](std::error_code ec, std::string message) {
+                    net::post(ex, [shared, ec, m = std::move(message)]() { (*shared)(ec, m); });
+                },
+                storage::lane::routine);
+            if (!queued) {
+                net::post(ex, [shared]() { (*shared)(storage::errc::queue_full, {}); });
+            }
+        };
+        hooks.arm = [this](std::chrono::milliseconds delay, std::function<void()> fn) {
+            retention_timer_.expires_after(delay);
+            retention_timer_.async_wait(
+                [this, fn = std::move(fn)](const boost::system::error_code& ec) {
+                    if (!ec && !stopping_) {
+                        fn();
+                    }
+                });
+        };
+        hooks.now = [] { return std::chrono::system_clock::now(); };
+        return hooks;
+    }
+
     // One timer for the whole engine, on its next deadline (escalation, supervision, test end).
     void arm_alarm_timer(std::optional<engine::time_point> deadline) {
         if (stopping_) {
@@ -789,6 +821,7 @@ struct server::impl final : admin_backend {
             spawn("operator accept loop", operator_accept_loop());
         }
         receivers_.start();
+        retention_.start();
         if (opts_.handle_signals) {
             signals_.add(SIGINT);
             signals_.add(SIGTERM);
@@ -1519,6 +1552,8 @@ struct server::impl final : admin_backend {
         // The writer drains its queue and runs every completion (posted back to us).
         writer_.stop();
         arm_alarm_timer(std::nullopt);
+        retention_.stop();
+        retention_timer_.cancel();
         for (tcp_session* s : sessions_) {
             s->socket.close(ignored);
         }
@@ -1583,6 +1618,10 @@ struct server::impl final : admin_backend {
     std::thread blocking_thread_;
     std::atomic<bool> blocking_cancel_{false};
     bool blocking_busy_ = false;  // io thread only
+
+    // The daily retention purge (retention_service.cpp) and its one timer.
+    net::steady_timer retention_timer_{io_};
+    retention_service retention_{cfg_.retention, retention_hooks_for()};
 };
 
 server::server(net::io_context& io, const config::daemon_config& cfg, storage::writer& writer,

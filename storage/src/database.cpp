@@ -221,6 +221,25 @@ CREATE TABLE teams (
     updated_ms INTEGER NOT NULL
 );
 )sql"},
+    // Legal holds (arc/storage/retention.hpp): what the retention purge must keep whatever its
+    // age. ref is the alarm id, subscriber id or device account, per scope. The two indexes let
+    // the purge ask cheaply whether an alarm still refers to an event.
+    migration{7, R"sql(
+CREATE TABLE legal_holds (
+    id             INTEGER PRIMARY KEY,
+    scope          TEXT NOT NULL CHECK (scope IN ('alarm', 'subscriber', 'account')),
+    ref            TEXT NOT NULL,
+    reason         TEXT NOT NULL CHECK (reason != ''),
+    created_by     TEXT NOT NULL,
+    created_ms     INTEGER NOT NULL,
+    released_by    TEXT NOT NULL DEFAULT '',
+    released_ms    INTEGER,
+    release_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX legal_holds_active ON legal_holds (scope, ref) WHERE released_ms IS NULL;
+CREATE INDEX alarm_log_event ON alarm_log (event_id);
+CREATE INDEX alarms_first_event ON alarms (first_event_id);
+)sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
     // missions with their timeline.
 };

@@ -393,8 +393,8 @@ bool writer::submit_and_return(event_record ev, event_return done, lane which) {
     return impl_->push<event_item>(which, std::move(ev), nullptr, std::move(done));
 }
 
-bool writer::submit(job work, job_done done) {
-    return impl_->push<job_item>(lane::alarm, std::move(work), std::move(done));
+bool writer::submit(job work, job_done done, lane which) {
+    return impl_->push<job_item>(which, std::move(work), std::move(done));
 }
 
 void writer::stop() {

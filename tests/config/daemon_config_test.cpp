@@ -122,6 +122,22 @@ TEST_F(ConfigTest, ShippedConfigHasTheOperatorApiAndOutcomes) {
     EXPECT_FALSE(load_daemon_config(write("")).operator_api.enabled);
 }
 
+TEST_F(ConfigTest, Retention) {
+    const daemon_config shipped_config = load_daemon_config(shipped);
+    EXPECT_EQ(shipped_config.retention.days, 1095);
+    EXPECT_EQ(shipped_config.retention.run_at_minute, 3 * 60 + 30);
+    EXPECT_EQ(shipped_config.retention.batch, 5000U);
+    const daemon_config empty = load_daemon_config(write(""));
+    EXPECT_EQ(empty.retention.days, 1095);
+    EXPECT_EQ(empty.retention.run_at_minute, 210);
+    const auto path = write("[retention]\ndays = 0\nrun_at = \"23:59\"\nbatch = 100\n");
+    const daemon_config c = load_daemon_config(path);
+    EXPECT_EQ(c.retention.days, 0);
+    EXPECT_EQ(c.retention.run_at_minute, 23 * 60 + 59);
+    EXPECT_EQ(c.retention.batch, 100U);
+    EXPECT_EQ(load_daemon_config(path, {R"(retention.run_at="00:00")"}).retention.run_at_minute, 0);
+}
+
 TEST_F(ConfigTest, EmptyFileGivesDefaults) {
     const daemon_config c = load_daemon_config(write(""));
     EXPECT_EQ(c.storage_queue_limit, 100000U);
@@ -199,6 +215,14 @@ INSTANTIATE_TEST_SUITE_P(
                    "alarms.outcomes", "an outcome code is 1 to 40 of a-z, 0-9 and _"},
         error_case{"twice_outcome", "[alarms]\noutcomes = [\"ok\", \"ok\"]\n", 2, "alarms.outcomes",
                    "'ok' is listed twice"},
+        error_case{"retention_days", "[retention]\ndays = -1\n", 2, "retention.days",
+                   "out of range (0 to 36500)"},
+        error_case{"retention_run_at", "[retention]\nbatch = 5000\nrun_at = \"3:30\"\n", 3,
+                   "retention.run_at", "'3:30' is not a local time of day HH:MM"},
+        error_case{"retention_run_at_hour", "[retention]\nrun_at = \"24:00\"\n", 2,
+                   "retention.run_at", "not a local time of day"},
+        error_case{"retention_batch", "[retention]\nbatch = 10\n", 2, "retention.batch",
+                   "out of range (100 to 100000)"},
         error_case{"tls_half", "\n[operator_tls]\ncert = \"a.pem\"\n", 2, "operator_tls",
                    "cert and key go together"},
         error_case{"operator_off_loopback", "[listen]\noperator = \"0.0.0.0:12001\"\n", 2,

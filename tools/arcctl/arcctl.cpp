@@ -10,8 +10,10 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -21,6 +23,7 @@
 
 #include "import_cli.hpp"
 #include "report_cli.hpp"
+#include "retention_cli.hpp"
 #include "subscribers_cli.hpp"
 #include "teams_cli.hpp"
 #include <CLI/CLI.hpp>
@@ -294,9 +297,14 @@ int run_watch(const globals& g, int limit) {
 
 // ---- device diag --follow -----------------------------------------------------------------------
 
-// Polls `events` every 500 ms and prints the frames newer than `after_id`, oldest first, until a
-// signal (0) or a failure to reach arcd (1).
-int run_follow(const globals& g, const std::string& account, std::int64_t after_id) {
+enum class follow_end { stopped, done, timeout, failed };
+
+// Polls `events` every 500 ms and hands the frames newer than `after_id` to `on_frame`, oldest
+// first, until it returns false (done), a signal (stopped), `deadline` (timeout) or a failure to
+// reach arcd (failed). `device diag --follow` prints them; `device test` takes the first.
+follow_end follow_frames(const globals& g, const std::string& account, std::int64_t after_id,
+                         std::optional<std::chrono::steady_clock::time_point> deadline,
+                         const std::function<bool(const json&)>& on_frame) {
     constexpr auto poll_interval = std::chrono::milliseconds(500);
     constexpr int poll_limit = 1000;
     install_stop_handlers();
@@ -313,25 +321,107 @@ int run_follow(const globals& g, const std::string& account, std::int64_t after_
                 break;
             }
             std::cerr << "arcctl: follow ended: " << e.what() << '\n';
-            return 1;
+            return follow_end::failed;
         }
         const json events = r.value("events", json::array());
-        // Newest first: print those above after_id from the oldest.
+        // Newest first: hand over those above after_id from the oldest.
         for (auto it = events.rbegin(); it != events.rend(); ++it) {
             const auto id = it->value("id", std::int64_t{0});
             if (id <= after_id) {
                 continue;
             }
             after_id = id;
-            emit(g.json ? it->dump(-1, ' ', false, json::error_handler_t::replace) + "\n"
-                        : event_to_line(*it));
+            if (!on_frame(*it)) {
+                return follow_end::done;
+            }
         }
         // Sleep in slices so that ^C ends the wait at once.
-        const auto until = std::chrono::steady_clock::now() + poll_interval;
+        auto until = std::chrono::steady_clock::now() + poll_interval;
+        if (deadline) {
+            if (std::chrono::steady_clock::now() >= *deadline) {
+                return follow_end::timeout;
+            }
+            until = std::min(until, *deadline);
+        }
         while (stop_requested == 0 && std::chrono::steady_clock::now() < until) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
     }
+    return follow_end::stopped;
+}
+
+// Prints each new frame until a signal (0) or a failure to reach arcd (1).
+int run_follow(const globals& g, const std::string& account, std::int64_t after_id) {
+    const follow_end end = follow_frames(g, account, after_id, std::nullopt, [&g](const json& ev) {
+        emit(g.json ? ev.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"
+                    : event_to_line(ev));
+        return true;
+    });
+    return end == follow_end::failed ? 1 : 0;
+}
+
+// ---- device test -------------------------------------------------------------------------------
+
+// Waits for the device's next frame (the installer presses its button meanwhile), then prints
+// what the centre received, decoded, answered and what the engine did: 0; nothing within
+// `timeout_s`: 1.
+int run_device_test(const globals& g, const std::string& account, int timeout_s) {
+    const json diag = call(g, {{"cmd", "device.diag"}, {"account", account}, {"limit", 1}});
+    std::int64_t last_id = 0;
+    for (const auto& f : diag.value("frames", json::array())) {
+        last_id = std::max(last_id, f.value("id", std::int64_t{0}));
+    }
+    std::cerr << fmt::format(
+        "waiting up to {} s for a frame from {}: trigger the device now (press its button)\n",
+        timeout_s, account);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    std::optional<json> frame;
+    const follow_end end = follow_frames(g, account, last_id, deadline, [&frame](const json& ev) {
+        frame = ev;
+        return false;
+    });
+    if (!frame) {
+        if (end == follow_end::timeout) {
+            std::cerr << fmt::format(
+                "arcctl: device test: no frame from {} within {} s (is it powered, on the "
+                "network, and set to report to this centre?)\n",
+                account, timeout_s);
+        } else if (end == follow_end::stopped) {
+            std::cerr << "arcctl: device test: interrupted before a frame arrived\n";
+        }
+        return 1;
+    }
+    // The engine handles the frame right after its commit: ask until it has (a few seconds).
+    const std::int64_t id = frame->value("id", std::int64_t{0});
+    json shown;
+    for (int i = 0; i < 25; ++i) {
+        shown = call(g, {{"cmd", "device.event"}, {"event", id}});
+        const json eng = shown.value("engine", json::object());
+        if (eng.value("processed", false)) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (g.json) {
+        std::cout << shown.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+        return 0;
+    }
+    const json ev = shown.value("event", *frame);
+    const json eng = shown.value("engine", json::object());
+    std::vector<std::pair<std::string, std::string>> rows{
+        {"received", fmt::format("{} over {} from {}", field(ev, "received"),
+                                 field(ev, "transport"), field(ev, "peer"))},
+        {"raw frame", arc::protocol::escape_frame(ev.value("raw", std::string()))},
+        {"decoded", fmt::format("{} seq {}: {}", field(ev, "token"), field(ev, "seq"),
+                                summarize_decoded(ev.value("decoded", json::object())))},
+        {"answered", fmt::format("{} {}", field(ev, "reply_kind"),
+                                 arc::protocol::escape_frame(ev.value("reply", std::string())))}};
+    if (const std::string error = ev.value("error", std::string()); !error.empty()) {
+        rows.emplace_back("error", error);
+    }
+    rows.emplace_back("engine", field(eng, "outcome"));
+    rows.emplace_back("device mode", field(eng, "device_mode"));
+    std::cout << lines(rows);
     return 0;
 }
 
@@ -1021,6 +1111,9 @@ std::string status_to_text(const json& status) {
         }
     }
     out += "\nstorage\n" + lines(st);
+    if (status.contains("retention")) {
+        out += "\nretention\n" + retention_status_to_text(status["retention"]);
+    }
     return out;
 }
 
@@ -1265,6 +1358,7 @@ int run(int argc, const char* const* argv) {
     const auto subscriber_cmds = add_subscriber_commands(app, *device, *add);
     const auto import_cmds = add_import_commands(app);
     const auto team_cmds = add_team_commands(app);
+    const auto retention_cmds = add_retention_commands(app);
     auto* list = device->add_subcommand("list", "list the devices");
     auto* show = device->add_subcommand("show", "show one device");
     show->add_option("account", account, "account")->required();
@@ -1296,6 +1390,14 @@ int run(int argc, const char* const* argv) {
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
     diag->add_flag("--follow", follow, "then print each new frame as it arrives, until ^C");
+
+    auto* device_test = device->add_subcommand(
+        "test", "wait for the device's next frame and show what the centre made of it");
+    int test_timeout = 120;
+    device_test->add_option("account", account, "account")->required();
+    device_test->add_option("--timeout", test_timeout, "seconds to wait (1-3600)")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
 
     auto* backup = app.add_subcommand(
         "backup", "a consistent copy of the database, taken while arcd keeps receiving");
@@ -1477,6 +1579,10 @@ int run(int argc, const char* const* argv) {
                 subscriber_out =
                     run_team_commands(*team_cmds, [&g](const json& req) { return call(g, req); });
             }
+            if (!subscriber_out) {
+                subscriber_out = run_retention_commands(
+                    *retention_cmds, [&g](const json& req) { return call(g, req); });
+            }
         } catch (const std::invalid_argument& e) {
             std::cerr << "arcctl: " << e.what() << '\n';
             return 2;
@@ -1576,6 +1682,8 @@ int run(int argc, const char* const* argv) {
                 const auto r = call(g, req);
                 print_result(g, r, alarm_to_text(r.value("alarm", json::object())));
             }
+        } else if (*device_test) {
+            return run_device_test(g, account, test_timeout);
         } else if (*diag) {
             const auto r =
                 call(g, {{"cmd", "device.diag"}, {"account", account}, {"limit", diag_limit}});

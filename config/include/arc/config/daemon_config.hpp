@@ -45,6 +45,13 @@ struct dc09_policy_config {
     std::int64_t window_future_s = 20;
 };
 
+/// [retention]: the daily purge of old events and closed alarms (legal holds excepted).
+struct retention_settings {
+    int days = 1095;           ///< keep this many days; 0 keeps everything forever
+    int run_at_minute = 210;   ///< local time of day of the daily run, minutes after 00:00 (03:30)
+    std::size_t batch = 5000;  ///< rows per purge transaction
+};
+
 /// The alarm engine's tunables as configured ([engine]); defaults equal
 /// arc::engine::engine_config's. A plain mirror: arc_config does not depend on the engine, the
 /// daemon maps this onto it.
@@ -120,6 +127,8 @@ struct daemon_config {
     std::vector<std::string> outcomes{"resolved_by_phone",  "contact_went", "team_dispatched",
                                       "118_called",         "false_alarm",  "technical_fixed",
                                       "no_answer_escalated"};
+    // [retention]
+    retention_settings retention;
     // [limits]
     std::size_t max_frame = 1024;                 ///< bytes, LF..CR
     std::chrono::seconds idle_timeout{60};        ///< TCP connection without a byte

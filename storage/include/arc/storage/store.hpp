@@ -210,10 +210,10 @@ public:
     bool submit(event_record ev, event_done done, lane which = lane::alarm);
     /// As submit, and `done` receives the record back after the commit (or failure).
     bool submit_and_return(event_record ev, event_return done, lane which = lane::alarm);
-    /// Queues a job (alarm lane) to run inside the next transaction (under a savepoint of its
-    /// own: a job that throws is rolled back alone and its done gets errc::job_failed with the
-    /// message).
-    bool submit(job work, job_done done);
+    /// Queues a job to run inside the next transaction (under a savepoint of its own: a job
+    /// that throws is rolled back alone and its done gets errc::job_failed with the message).
+    /// Routine-lane jobs (the retention purge) only fill the room alarm items leave.
+    bool submit(job work, job_done done, lane which = lane::alarm);
     /// Stops taking items, commits everything queued, runs the completions, joins the thread.
     void stop();
     stats snapshot() const;
