@@ -229,7 +229,7 @@ TEST(Subscribers, MigrationFromV4KeepsDevices) {
             "aes_key BLOB, mode TEXT NOT NULL, label TEXT NOT NULL DEFAULT '', created_ms INTEGER "
             "NOT NULL, last_seen_ms INTEGER, device_type TEXT NOT NULL DEFAULT 'home_unit', "
             "interval_s INTEGER, test_until_ms INTEGER, vendor TEXT NOT NULL DEFAULT '');"
-            // The v2 tables that v6 indexes.
+            // The v2 tables that v7 indexes.
             "CREATE TABLE alarms (id INTEGER PRIMARY KEY, first_event_id INTEGER NOT NULL "
             "DEFAULT 0);"
             "CREATE TABLE alarm_log (id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL DEFAULT 0);"

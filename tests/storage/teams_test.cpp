@@ -97,6 +97,10 @@ TEST(Teams, MigrationFromV5KeepsSubscribersAndDevices) {
             "subscriber_id INTEGER);"
             "CREATE TABLE subscribers (id INTEGER PRIMARY KEY, status TEXT NOT NULL, "
             "away_until_ms INTEGER);"
+            // The v2 tables that v7 (retention) indexes.
+            "CREATE TABLE alarms (id INTEGER PRIMARY KEY, first_event_id INTEGER NOT NULL "
+            "DEFAULT 0);"
+            "CREATE TABLE alarm_log (id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL DEFAULT 0);"
             "INSERT INTO devices (account, protocol, mode, label, created_ms) "
             "VALUES ('AB12', 'dc09', 'active', 'kitchen', 7);"
             "PRAGMA user_version = 5;";
