@@ -15,8 +15,8 @@
 #include <string>
 #include <utility>
 
-#include "admin_import.hpp"
 #include "admin_events.hpp"
+#include "admin_import.hpp"
 #include "admin_retention.hpp"
 #include "admin_subscribers.hpp"
 #include "admin_teams.hpp"
@@ -822,7 +822,8 @@ private:
                                   [self](std::string_view code, std::string_view message) {
                                       self->fail(code, message);
                                   },
-                                  source()});
+                                  source(),
+                                  {}});
     }
 
     void device_add(const json& req) {
