@@ -23,11 +23,6 @@ using nlohmann::json;
 namespace storage = arc::storage;
 namespace security = arc::security;
 
-struct field_error {
-    std::string code;
-    std::string message;
-};
-
 const json* find(const json& obj, const char* name) {
     const auto it = obj.find(name);
     return it == obj.end() || it->is_null() ? nullptr : &*it;
