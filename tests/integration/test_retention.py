@@ -53,6 +53,7 @@ class Retention(DaemonCase):
         a, b, c = by_account[PLAIN], by_account["2001"], by_account["3003"]
         for alarm in (a, b):
             self.daemon.arcctl("alarm", "take", str(alarm), "--actor", "anna")
+            self.daemon.arcctl("alarm", "ack", str(alarm), "--actor", "anna")
             self.daemon.arcctl("alarm", "close", str(alarm), "--outcome", "false_alarm",
                                "--actor", "anna")
         self.wait_open(1)
