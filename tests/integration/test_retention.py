@@ -98,7 +98,7 @@ class Retention(DaemonCase):
         self.assertEqual(seqs, ["0002", "0003", "0005"])
 
         verify = self.daemon.arcctl("audit", "verify")
-        self.assertTrue(verify["ok"], verify)
+        self.assertTrue(verify["intact"], verify)
         actions = [e["action"] for e in self.daemon.arcctl("audit", "list")["entries"]]
         self.assertIn("hold.add", actions)
         self.assertIn("retention.purge", actions)
@@ -116,7 +116,7 @@ class Retention(DaemonCase):
         self.assertEqual((again["alarms"], again["events"]), (1, 1), again)
         r = self.daemon.arcctl("alarm", "show", str(b), expect_rc=1)
         self.assertIn(b"not_found", r.stderr)
-        self.assertTrue(self.daemon.arcctl("audit", "verify")["ok"])
+        self.assertTrue(self.daemon.arcctl("audit", "verify")["intact"])
         self.assertEqual(len(self.daemon.arcctl("hold", "list", "--all")["holds"]), 1)
 
 
