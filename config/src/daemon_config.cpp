@@ -252,6 +252,10 @@ constexpr key_spec known_keys[] = {
          // Passwords and tokens cross this socket: off loopback only with TLS (checked once
          // the whole file is read).
      }},
+    {"listen", "metrics",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.metrics = r.listener(k, n);  // loopback only: checked once the whole file is read
+     }},
     {"operator_tls", "cert",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.operator_tls_cert = r.non_empty_string(k, n);
@@ -804,6 +808,14 @@ daemon_config load_daemon_config(const std::filesystem::path& path,
                   fmt::format("'{}' is not a loopback address: passwords would cross the network "
                               "in clear; set [operator_tls] cert and key",
                               config.operator_api.host));
+    }
+    const std::string& mhost = config.metrics.host;
+    if (config.metrics.enabled &&
+        !(mhost == "localhost" || mhost == "::1" || mhost.starts_with("127."))) {
+        read.fail("listen.metrics", root["listen"]["metrics"].node()->source(),
+                  fmt::format("'{}' is not a loopback address: metrics are served without "
+                              "authentication; use 127.0.0.1 and a local scraper or proxy",
+                              mhost));
     }
     return config;
 }

@@ -18,6 +18,8 @@
 
 #include "admin_api.hpp"
 #include "alarm_service.hpp"
+#include "metrics.hpp"
+#include "metrics_http.hpp"
 #include "registry.hpp"
 #include "retention_service.hpp"
 #include "serial_receiver.hpp"
@@ -484,6 +486,7 @@ struct server::impl final : admin_backend {
           alarm_timer_(io),
           alarms_(to_engine_config(cfg), std::move(opts_.event_codes), alarm_hooks()),
           receivers_(io, cfg_, receiver_hooks_for()),
+          metrics_(io, [this] { return render_metrics_now(); }),
           started_ms_(unix_ms_now()),
           started_(steady::now()) {
         registry_.load(storage::list_devices(read_db_));
@@ -556,6 +559,10 @@ struct server::impl final : admin_backend {
                                  {"address", cfg_.receiver_tcp.host},
                                  {"port", receivers_.tcp_port()}});
         }
+        if (metrics_.is_open()) {
+            listeners.push_back(
+                {{"name", "metrics"}, {"address", cfg_.metrics.host}, {"port", metrics_.port()}});
+        }
         const auto s = writer_.snapshot();
         const double mean_batch = s.batches == 0 ? 0.0
                                                  : static_cast<double>(s.events + s.jobs) /
@@ -579,6 +586,11 @@ struct server::impl final : admin_backend {
               {"queued", s.queued},
               {"last_commit_ms", s.last_commit_ms},
               {"mean_batch", mean_batch}}}};
+    }
+
+    std::string render_metrics_now() {
+        return render_metrics(status(), store_latency_, alarms_.alarm_engine().open_alarms(),
+                              std::chrono::system_clock::now());
     }
 
     storage::database& read_db() override { return read_db_; }
@@ -819,6 +831,10 @@ struct server::impl final : admin_backend {
             spdlog::info("operator API listening on {}",
                          format_peer(operator_acceptor_.local_endpoint()));
             spawn("operator accept loop", operator_accept_loop());
+        }
+        if (cfg_.metrics.enabled) {
+            const tcp::endpoint ep = resolve<tcp>(cfg_.metrics, "listen.metrics");
+            metrics_.start(ep.address().to_string(), ep.port());
         }
         receivers_.start();
         retention_.start();
@@ -1133,9 +1149,12 @@ struct server::impl final : admin_backend {
                 pending_reply pending = frame ? prepare_frame(*frame, "tcp", s.peer, rec)
                                               : prepare_oversize("tcp", s.peer, rec);
                 ++in_flight_;
+                const auto store_start = steady::now();
                 const auto [sec, id] =
                     co_await async_store(writer_, completions_, rec, pending.lane,
                                          net::bind_allocator(op_alloc, use_nothrow));
+                store_latency_.observe(
+                    std::chrono::duration<double>(steady::now() - store_start).count());
                 --in_flight_;
                 after_store(sec, id, pending);
                 const std::string reply = reply_after_store(sec, pending);
@@ -1246,8 +1265,11 @@ struct server::impl final : admin_backend {
             pending_reply pending = frame ? prepare_frame(*frame, "udp", peer, rec)
                                           : prepare_oversize("udp", peer, rec);
             ++in_flight_;
+            const auto store_start = steady::now();
             const auto [sec, id] =
                 co_await async_store(writer_, completions_, rec, pending.lane, use_nothrow);
+            store_latency_.observe(
+                std::chrono::duration<double>(steady::now() - store_start).count());
             --in_flight_;
             after_store(sec, id, pending);
             const std::string reply = reply_after_store(sec, pending);
@@ -1512,6 +1534,7 @@ struct server::impl final : admin_backend {
         tcp_acceptor_.close(ignored);
         api_acceptor_.close(ignored);
         operator_acceptor_.close(ignored);
+        metrics_.stop();
         udp_cancel_.emit(net::cancellation_type::all);
         receivers_.stop();
         // Idle connections go now; those with a frame in flight finish it (commit + reply).
@@ -1596,6 +1619,8 @@ struct server::impl final : admin_backend {
     std::uint64_t alarm_timer_generation_ = 0;
     alarm_service alarms_;
     receiver_ports receivers_;
+    latency_histogram store_latency_;
+    metrics_http metrics_;
     bool api_bound_ = false;
 
     std::unordered_set<tcp_session*> sessions_;

@@ -118,6 +118,8 @@ struct daemon_config {
     /// Operator API over TCP (docs/admin-api.md, "Operator API"); loopback only (no TLS yet); off
     /// by default in code, "127.0.0.1:12001" in the shipped arcd.toml.
     endpoint operator_api{"", 0, false};
+    /// Prometheus text metrics over HTTP (GET /metrics); loopback only; off by default.
+    endpoint metrics{"", 0, false};
     // [operator_tls]: PEM certificate (chain) and private key; when set, the operator API
     // speaks TLS only (required when listen.operator is not a loopback address).
     std::filesystem::path operator_tls_cert;
