@@ -801,21 +801,21 @@ daemon_config load_daemon_config(const std::filesystem::path& path,
         read.fail("operator_tls", root["operator_tls"].node()->source(),
                   "cert and key go together: set both or neither");
     }
-    const std::string& host = config.operator_api.host;
-    const bool loopback = host == "localhost" || host == "::1" || host.starts_with("127.");
-    if (config.operator_api.enabled && !loopback && config.operator_tls_cert.empty()) {
+    const auto loopback = [](const std::string& host) {
+        return host == "localhost" || host == "::1" || host.starts_with("127.");
+    };
+    if (config.operator_api.enabled && !loopback(config.operator_api.host) &&
+        config.operator_tls_cert.empty()) {
         read.fail("listen.operator", root["listen"]["operator"].node()->source(),
                   fmt::format("'{}' is not a loopback address: passwords would cross the network "
                               "in clear; set [operator_tls] cert and key",
                               config.operator_api.host));
     }
-    const std::string& mhost = config.metrics.host;
-    if (config.metrics.enabled &&
-        !(mhost == "localhost" || mhost == "::1" || mhost.starts_with("127."))) {
+    if (config.metrics.enabled && !loopback(config.metrics.host)) {
         read.fail("listen.metrics", root["listen"]["metrics"].node()->source(),
                   fmt::format("'{}' is not a loopback address: metrics are served without "
                               "authentication; use 127.0.0.1 and a local scraper or proxy",
-                              mhost));
+                              config.metrics.host));
     }
     return config;
 }
