@@ -13,12 +13,15 @@
 #include <utility>
 #include <vector>
 
+#include "admin_teams.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
 
 #include "arc/engine/alarm.hpp"
 #include "arc/storage/security.hpp"
 #include "arc/storage/subscribers.hpp"
+#include "arc/storage/teams.hpp"
+#include "arc/teams/dispatch.hpp"
 
 namespace arc::daemon {
 namespace {
@@ -27,8 +30,7 @@ using nlohmann::json;
 namespace storage = arc::storage;
 namespace security = arc::security;
 
-// The CSV columns of each kind (README "Import and export"), in export order. A `teams` kind
-// (issue 5) is one more table here, a converter and an apply step.
+// The CSV columns of each kind (README "Import and export"), in export order.
 struct column {
     std::string_view name;
     std::vector<std::string_view> aliases;  // Italian headers accepted on import
@@ -77,6 +79,16 @@ const std::vector<column> device_columns{
     {"mode", {"modo"}},
     {"key", {"chiave"}, true},
 };
+// A team's members and comuni are lists in one cell ("|", "," or ";" between entries); its
+// schedule is team.add's text ("outside-office-hours", "24x7", "mon-fri 17:00-08:00; ...").
+const std::vector<column> team_columns{
+    {"name", {"nome", "squadra", "team"}},
+    {"phone", {"telefono"}},
+    {"members", {"membri", "componenti"}},
+    {"comuni", {"territory", "territorio", "comune"}},
+    {"schedule", {"orario", "turni", "reperibilita"}},
+    {"state", {"stato"}},
+};
 
 const std::vector<column>* columns_of(std::string_view kind) {
     if (kind == "subscribers") {
@@ -88,6 +100,9 @@ const std::vector<column>* columns_of(std::string_view kind) {
     if (kind == "devices") {
         return &device_columns;
     }
+    if (kind == "teams") {
+        return &team_columns;
+    }
     return nullptr;
 }
 
@@ -97,6 +112,9 @@ std::vector<std::string_view> required_columns(std::string_view kind) {
     }
     if (kind == "contacts") {
         return {"subscriber_code", "name"};
+    }
+    if (kind == "teams") {
+        return {"name", "comuni", "schedule"};
     }
     return {"account"};
 }
@@ -219,11 +237,12 @@ std::optional<std::string> iso_date(std::string_view s) {
     return fmt::format("{:04}-{:02}-{:02}", y, m, d);
 }
 
-json split_phones(std::string_view s) {
+// "a | b, c" -> ["a", "b", "c"]: entries between any of `separators`, trimmed, empty ones dropped.
+json split_list(std::string_view s, const char* separators = "|,") {
     json out = json::array();
     std::size_t start = 0;
     while (start <= s.size()) {
-        std::size_t end = s.find_first_of("|,", start);
+        std::size_t end = s.find_first_of(separators, start);
         if (end == std::string_view::npos) {
             end = s.size();
         }
@@ -294,6 +313,7 @@ struct parsed_row {
     storage::subscriber subscriber;
     storage::contact contact;
     storage::device device;
+    storage::team team;
 };
 
 std::optional<parsed_row> parse_row(std::string_view kind, const header_map& header,
@@ -347,7 +367,7 @@ std::optional<parsed_row> parse_row(std::string_view kind, const header_map& hea
         }
         req["address"] = address;
         if (const auto* t = get("phones")) {
-            req["phones"] = split_phones(*t);
+            req["phones"] = split_list(*t);
         }
         for (const char* k :
              {"language", "living_situation", "vulnerability", "medical_notes", "key_safe_code"}) {
@@ -391,7 +411,7 @@ std::optional<parsed_row> parse_row(std::string_view kind, const header_map& hea
         copy("relation", req, "relation");
         copy("reachable", req, "reachable");
         if (const auto* t = get("phones")) {
-            req["phones"] = split_phones(*t);
+            req["phones"] = split_list(*t);
         }
         if (const auto* t = get("has_key")) {
             if (const auto b = yes_no(*t)) {
@@ -407,6 +427,22 @@ std::optional<parsed_row> parse_row(std::string_view kind, const header_map& hea
                 auto [col, message] = split_message(e.message);
                 bad(col, message);
             }
+        }
+    } else if (kind == "teams") {
+        copy("name", req, "name");
+        copy("phone", req, "phone");
+        copy("schedule", req, "schedule");
+        copy("state", req, "state");
+        req["members"] = get("members") ? split_list(*get("members"), "|,;") : json::array();
+        req["territory"] = get("comuni") ? split_list(*get("comuni"), "|,;") : json::array();
+        try {
+            out.team = team_from_request(req);
+        } catch (const field_error& e) {
+            auto [col, message] = split_message(e.message);
+            if (col == "territory") {
+                col = "comuni";  // team.add's field for the CSV's column
+            }
+            bad(col, message);
         }
     } else {
         if (const auto* t = get("subscriber_code")) {
@@ -510,6 +546,17 @@ void check_and_apply(storage::database& db, const std::string& kind, const heade
             }
             it->second.insert(r.contact.priority);
         }
+    } else if (kind == "teams") {
+        std::map<std::string, std::int64_t> seen;  // lower-case name -> row
+        for (const auto& r : apply) {
+            const std::string key = lower(r.team.name);
+            if (const auto it = seen.find(key); it != seen.end()) {
+                bad(r, "name", fmt::format("team {} is also on row {}", r.team.name, it->second));
+            } else if (storage::find_team_by_name(db, r.team.name)) {
+                bad(r, "name", fmt::format("team {} already exists", r.team.name));
+            }
+            seen.emplace(key, r.row);
+        }
     } else {
         std::map<std::string, std::int64_t> seen;
         for (auto& r : apply) {
@@ -539,6 +586,10 @@ void check_and_apply(storage::database& db, const std::string& kind, const heade
             storage::insert_subscriber(db, r.subscriber);
         } else if (kind == "contacts") {
             storage::insert_contact(db, r.contact);
+        } else if (kind == "teams") {
+            r.team.created_ms = now;
+            r.team.updated_ms = now;
+            storage::insert_team(db, r.team);
         } else {
             r.device.created_ms = now;
             storage::insert_device(db, r.device);
@@ -559,7 +610,7 @@ public:
     void begin(const json& req) {
         const std::string kind = string_field(req, "kind");
         if (columns_of(kind) == nullptr) {
-            throw field_error{"invalid", "kind: must be subscribers, contacts or devices"};
+            throw field_error{"invalid", "kind: must be subscribers, contacts, devices or teams"};
         }
         const json* header = req.contains("header") ? &req["header"] : nullptr;
         if (header == nullptr || !header->is_array()) {
@@ -691,7 +742,7 @@ public:
         const std::string kind = string_field(req, "kind");
         const auto* cols = columns_of(kind);
         if (cols == nullptr) {
-            throw field_error{"invalid", "kind: must be subscribers, contacts or devices"};
+            throw field_error{"invalid", "kind: must be subscribers, contacts, devices or teams"};
         }
         const bool sensitive = req.contains("sensitive") && req["sensitive"].is_boolean() &&
                                req["sensitive"].get<bool>();
@@ -755,6 +806,25 @@ public:
                                    {"has_key", c.has_key ? "yes" : "no"},
                                    {"reachable", c.reachable}});
                 }
+            }
+        } else if (kind == "teams") {
+            const auto joined = [](const std::vector<std::string>& items) {
+                std::string out;
+                for (const auto& i : items) {
+                    out += (out.empty() ? "" : " | ") + i;
+                }
+                return out;
+            };
+            auto teams = storage::list_teams(db);
+            std::sort(teams.begin(), teams.end(),
+                      [](const auto& a, const auto& b) { return lower(a.name) < lower(b.name); });
+            for (const auto& t : teams) {
+                all.push_back({{"name", t.name},
+                               {"phone", t.phone},
+                               {"members", joined(t.members)},
+                               {"comuni", joined(t.territory)},
+                               {"schedule", t.schedule},
+                               {"state", std::string(arc::teams::to_string(t.state))}});
             }
         } else {
             std::map<std::int64_t, std::string> codes;

@@ -476,6 +476,13 @@ json team_to_json(const storage::team& t, std::int64_t now_ms) {
     return out;
 }
 
+storage::team team_from_request(const json& req) {
+    storage::team t;
+    std::vector<std::string> changed;
+    apply_team_fields(req, t, true, changed);
+    return t;
+}
+
 bool handle_team_command(const std::string& cmd, const json& req, admin_backend& backend,
                          const admin_reply& reply) {
     static constexpr std::array<std::string_view, 7> commands{

@@ -22,4 +22,8 @@ bool handle_team_command(const std::string& cmd, const nlohmann::json& req, admi
 /// and state) and the next change of its schedule.
 nlohmann::json team_to_json(const arc::storage::team& t, std::int64_t now_ms);
 
+/// A new team from team.add's fields (name, members, phone, territory, schedule, state),
+/// checked exactly as team.add checks them; throws field_error naming the field ("schedule: ...").
+arc::storage::team team_from_request(const nlohmann::json& req);
+
 }  // namespace arc::daemon

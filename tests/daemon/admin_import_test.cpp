@@ -14,6 +14,7 @@
 #include "arc/storage/security.hpp"
 #include "arc/storage/store.hpp"
 #include "arc/storage/subscribers.hpp"
+#include "arc/storage/teams.hpp"
 
 namespace {
 
@@ -275,6 +276,95 @@ TEST_F(admin_import_test,
     const json imported = import("subscribers", all["columns"], rows);
     ASSERT_EQ(imported["imported"], 2) << imported.dump();
     r = call({{"cmd", "export"}, {"kind", "subscribers"}, {"sensitive", true}});
+    EXPECT_EQ(r["result"]["rows"], all["rows"]);
+    std::swap(backend_.db_, fresh.db_);
+}
+
+const std::vector<std::string> team_header{"Squadra", "Telefono", "Componenti",
+                                           "Comuni",  "Orario",   "Stato"};
+
+TEST_F(admin_import_test, teams_are_imported_with_lists_and_schedules_or_not_at_all) {
+    // A bad row in the middle: nothing is imported, every bad cell is named.
+    json r = import("teams", team_header,
+                    {{"PIS Forlì Nord", "+39 0543 712000", "Nicolò Bianchi | Anna D'Amico",
+                      "Forlì; Forlimpopoli", "outside-office-hours; holiday 02-04", ""},
+                     {"PIS Cesena", "tel. 0547", "", "", "mon-fri 25:00-08:00", "stanca"},
+                     {"PIS Rimini", "", "", "Rimini", "24x7", "off_duty"}},
+                    false, 1);
+    EXPECT_EQ(r["committed"], false) << r.dump();
+    EXPECT_EQ(r["imported"], 0);
+    EXPECT_TRUE(storage::list_teams(backend_.db_).empty());
+    ASSERT_GE(r["errors"].size(), 1U) << r.dump();
+    for (const auto& e : r["errors"]) {
+        EXPECT_EQ(e["row"], 3) << e.dump();
+    }
+    EXPECT_EQ(r["errors"][0]["column"], "Telefono") << r.dump();
+
+    // Each bad field is named by its column as the file spells it.
+    r = import("teams", team_header, {{"PIS Cesena", "", "", "", "24x7", ""}}, true);
+    EXPECT_EQ(r["errors"][0]["column"], "Comuni") << r.dump();
+    r = import("teams", team_header, {{"PIS Cesena", "", "", "Cesena", "mon-fri 25:00-08:00", ""}},
+               true);
+    EXPECT_EQ(r["errors"][0]["column"], "Orario") << r.dump();
+    EXPECT_NE(r["errors"][0]["message"].get<std::string>().find("25:00"), std::string::npos)
+        << r.dump();
+    r = import("teams", team_header, {{"PIS Cesena", "", "", "Cesena", "24x7", "stanca"}}, true);
+    EXPECT_EQ(r["errors"][0]["column"], "Stato") << r.dump();
+
+    // Good rows: all imported in one job, audited once.
+    const std::size_t audits = audit_count();
+    r = import("teams", team_header,
+               {{"PIS Forlì Nord", "+39 0543 712000", "Nicolò Bianchi | Anna D'Amico",
+                 "Forlì; Forlimpopoli", "outside-office-hours; holiday 02-04", ""},
+                {"PIS Rimini", "", "", "Rimini", "24x7", "off_duty"}});
+    EXPECT_EQ(r["committed"], true) << r.dump();
+    EXPECT_EQ(r["imported"], 2);
+    EXPECT_EQ(audit_count(), audits + 1);
+    const auto forli = storage::find_team_by_name(backend_.db_, "pis forlì nord");
+    ASSERT_TRUE(forli);
+    EXPECT_EQ(forli->members, (std::vector<std::string>{"Nicolò Bianchi", "Anna D'Amico"}));
+    EXPECT_EQ(forli->territory, (std::vector<std::string>{"Forlì", "Forlimpopoli"}));
+    EXPECT_EQ(forli->schedule, "outside-office-hours; holiday 02-04");
+    EXPECT_EQ(forli->state, arc::teams::team_state::available);
+    EXPECT_EQ(storage::find_team_by_name(backend_.db_, "PIS Rimini")->state,
+              arc::teams::team_state::off_duty);
+
+    // A team that exists, or twice in one file, is refused by name.
+    r = import("teams", {"name", "comuni", "schedule"},
+               {{"PIS RIMINI", "Rimini", "24x7"},
+                {"PIS Ravenna", "Ravenna", "24x7"},
+                {"pis ravenna", "Cervia", "24x7"}},
+               true);
+    ASSERT_EQ(r["errors"].size(), 2U) << r.dump();
+    EXPECT_EQ(r["errors"][0]["row"], 2);
+    EXPECT_NE(r["errors"][0]["message"].get<std::string>().find("already exists"),
+              std::string::npos);
+    EXPECT_EQ(r["errors"][1]["row"], 4);
+    EXPECT_NE(r["errors"][1]["message"].get<std::string>().find("row 3"), std::string::npos);
+
+    // A header without the schedule is refused before any row.
+    r = call({{"cmd", "import.begin"}, {"kind", "teams"}, {"header", {"name", "comuni"}}});
+    EXPECT_EQ(r["ok"], false);
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("schedule"), std::string::npos)
+        << r.dump();
+
+    // Export writes the same columns; imported into a fresh database it gives the same teams.
+    r = call({{"cmd", "export"}, {"kind", "teams"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    const json all = r["result"];
+    EXPECT_EQ(all["columns"], json({"name", "phone", "members", "comuni", "schedule", "state"}));
+    ASSERT_EQ(all["rows"].size(), 2U);
+    EXPECT_EQ(all["rows"][0][2], "Nicolò Bianchi | Anna D'Amico");
+    EXPECT_EQ(all["rows"][1][5], "off_duty");
+    fake_backend fresh;
+    std::swap(backend_.db_, fresh.db_);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& row : all["rows"]) {
+        rows.push_back(row.get<std::vector<std::string>>());
+    }
+    const json imported = import("teams", all["columns"], rows);
+    EXPECT_EQ(imported["imported"], 2) << imported.dump();
+    r = call({{"cmd", "export"}, {"kind", "teams"}});
     EXPECT_EQ(r["result"]["rows"], all["rows"]);
     std::swap(backend_.db_, fresh.db_);
 }

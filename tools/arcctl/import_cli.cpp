@@ -227,10 +227,10 @@ std::string bad_row_line(const std::string& file, std::int64_t row, const std::s
 
 std::shared_ptr<import_cli> add_import_commands(CLI::App& app) {
     auto c = std::make_shared<import_cli>();
-    const std::vector<std::string> kinds{"subscribers", "contacts", "devices"};
+    const std::vector<std::string> kinds{"subscribers", "contacts", "devices", "teams"};
     c->import_cmd = app.add_subcommand(
-        "import", "load subscribers, contacts or devices from a CSV file: all rows or none");
-    c->import_cmd->add_option("kind", c->kind, "subscribers, contacts or devices")
+        "import", "load subscribers, contacts, devices or teams from a CSV file: all rows or none");
+    c->import_cmd->add_option("kind", c->kind, "subscribers, contacts, devices or teams")
         ->required()
         ->check(CLI::IsMember(kinds));
     c->import_cmd->add_option("file", c->file, "the CSV file (UTF-8, header row)")->required();
@@ -240,8 +240,9 @@ std::shared_ptr<import_cli> add_import_commands(CLI::App& app) {
         ->add_option("--separator", c->separator,
                      "auto (from the header row), ';' or ','; default auto")
         ->check(CLI::IsMember({"auto", ";", ","}));
-    c->export_cmd = app.add_subcommand("export", "write subscribers, contacts or devices as CSV");
-    c->export_cmd->add_option("kind", c->export_kind, "subscribers, contacts or devices")
+    c->export_cmd =
+        app.add_subcommand("export", "write subscribers, contacts, devices or teams as CSV");
+    c->export_cmd->add_option("kind", c->export_kind, "subscribers, contacts, devices or teams")
         ->required()
         ->check(CLI::IsMember(kinds));
     c->export_cmd->add_option("--output,-o", c->output, "the file to write (default stdout)");
