@@ -234,5 +234,52 @@ class Csv(DaemonCase):
             shutil.rmtree(fresh_dir, ignore_errors=True)
 
 
+    def test_teams_import_export(self):
+        header = ["squadra", "telefono", "componenti", "comuni", "orario"]
+        good = [["PIS Forlì", "+39 0543 712000", "Nicolò Bianchi | Anna D'Amico",
+                 "Forlì; Forlimpopoli", "outside-office-hours; holiday 02-04"],
+                ["PIS Riviera", "", "", "Rimini, Riccione", "24x7"]]
+        bad = good[:1] + [["PIS Cesena", "", "", "Cesena", "mon-fri 17:00-25:00"]] + good[1:]
+        path = self.write("squadre.csv", csv_text([header] + bad, ","))
+        r = self.arcctl("import", "teams", path)
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 1, out + r.stderr.decode())
+        self.assertIn(f"{path}:3: orario: ", out)
+        self.assertIn("nothing imported", out)
+        self.assertEqual(self.daemon.arcctl("team", "list")["teams"], [])
+
+        path = self.write("squadre.csv", csv_text([header] + good, ","))
+        r = self.arcctl("import", "teams", path)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        teams = {t["name"]: t for t in self.daemon.arcctl("team", "list")["teams"]}
+        self.assertEqual(sorted(teams), ["PIS Forlì", "PIS Riviera"])
+        self.assertEqual(teams["PIS Forlì"]["members"], ["Nicolò Bianchi", "Anna D'Amico"])
+        self.assertEqual(teams["PIS Riviera"]["territory"], ["Rimini", "Riccione"])
+        # The imported teams are the ones dispatch proposes.
+        proposed = self.daemon.arcctl("team", "propose", "--comune", "Riccione")
+        self.assertIn("PIS Riviera", str(proposed))
+        self.assertNotIn("PIS Forlì", str(proposed))
+
+        exported = os.path.join(self.tmp, "export-teams.csv")
+        r = self.arcctl("export", "teams", "--output", exported)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(exported, "rb") as f:
+            text = f.read().decode("utf-8-sig")
+        self.assertTrue(text.startswith("name;phone;members;comuni;schedule;state\r\n"), text)
+        self.assertIn('"outside-office-hours; holiday 02-04"', text)
+        fresh_dir = tempfile.mkdtemp(prefix="arc-it-fresh-")
+        fresh = Daemon(fresh_dir)
+        fresh.start()
+        try:
+            r = self.arcctl("import", "teams", exported, daemon=fresh)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            again = {t["name"]: t for t in fresh.arcctl("team", "list")["teams"]}
+            for name, t in teams.items():
+                for k in ("members", "phone", "territory", "schedule", "state"):
+                    self.assertEqual(again[name][k], t[k], (name, k))
+        finally:
+            fresh.stop()
+            shutil.rmtree(fresh_dir, ignore_errors=True)
+
 if __name__ == "__main__":
     test_arc.main()
