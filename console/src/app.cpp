@@ -501,6 +501,9 @@ void app::on_response(const json& msg, std::int64_t now_ms) {
             }
             return;
         }
+        case purpose::kind::propose:
+            on_proposal(why, ok, result, message, now_ms);
+            return;
         case purpose::kind::floor: {
             floor_.in_flight = false;
             floor_.fetched_ms = now_ms;
@@ -734,7 +737,9 @@ void app::key_main(int k, std::int64_t now_ms) {
             begin_prompt(prompt_state::kind::call_whom, now_ms);
             return;
         case 'd':
-            begin_prompt(prompt_state::kind::dispatch_team, now_ms);
+            begin_prompt(link_ == link::live ? prompt_state::kind::dispatch_pick
+                                             : prompt_state::kind::dispatch_team,
+                         now_ms);
             return;
         case 'x':
             begin_prompt(
@@ -811,7 +816,54 @@ void app::begin_prompt(prompt_state::kind k, std::int64_t now_ms) {
         }
     } else if (k == prompt_state::kind::close_pick) {
         prompt_.choices = outcomes_;
+    } else if (k == prompt_state::kind::dispatch_pick) {
+        // The teams on duty now whose territory covers the subscriber's comune, available first.
+        prompt_.loading = true;
+        send(json{{"cmd", "team.propose"}, {"alarm", prompt_.alarm}},
+             purpose{purpose::kind::propose, prompt_.alarm, "", "propose", 0});
     }
+}
+
+void app::on_proposal(const purpose& why, bool ok, const json& result, const std::string& message,
+                      std::int64_t now_ms) {
+    if (prompt_.k != prompt_state::kind::dispatch_pick || prompt_.alarm != why.alarm) {
+        return;  // the operator left the prompt meanwhile
+    }
+    const lang l = opts_.language;
+    prompt_.loading = false;
+    prompt_.choices.clear();
+    prompt_.choice = 0;
+    const json teams = ok ? result.value("teams", json::array()) : json::array();
+    if (teams.is_array()) {
+        for (const json& t : teams) {
+            const std::string name = str(t, "name");
+            if (name.empty()) {
+                continue;
+            }
+            const std::string st = str(t, "state");
+            const std::string_view st_text = st == "available"    ? tr(l, "available")
+                                             : st == "on_mission" ? tr(l, "on a mission")
+                                                                  : std::string_view(st);
+            std::string label = name + " · " + std::string(st_text);
+            if (const std::string phone = str(t, "phone"); !phone.empty()) {
+                label += " · " + phone;
+            }
+            if (const std::string until = str(t, "on_duty_until_local"); until.size() >= 5) {
+                label += " · " + fmt_tr(l, "on duty until {}", until.substr(until.size() - 5));
+            }
+            prompt_.choices.emplace_back(name, std::move(label));
+        }
+    }
+    if (prompt_.choices.empty()) {
+        // Nothing to pick from: the operator types the team (a phone report has no comune, or
+        // no team is on duty there now) and is told why.
+        prompt_.k = prompt_state::kind::dispatch_team;
+        say(ok ? fmt_tr(l, "no team on duty covers {}: type a team name", str(result, "comune"))
+               : fmt_tr(l, "no proposal ({}): type a team name", message),
+            !ok, now_ms);
+        return;
+    }
+    prompt_.choices.emplace_back("", std::string(tr(l, "another team (type its name)")));
 }
 
 void app::key_prompt(int k, std::int64_t now_ms) {
@@ -820,6 +872,9 @@ void app::key_prompt(int k, std::int64_t now_ms) {
         return;
     }
     if (prompt_.picking()) {
+        if (prompt_.loading) {
+            return;  // the proposal is on its way; Esc leaves
+        }
         const std::size_t n = prompt_.choices.size();
         if ((k == keys::up || k == 'k') && prompt_.choice > 0) {
             --prompt_.choice;
@@ -865,13 +920,35 @@ void app::submit_prompt(std::int64_t now_ms) {
             }
             with_target("alarm.note", "note", json{{"text", text}});
             break;
+        case prompt_state::kind::dispatch_pick: {
+            const std::string team = prompt_.choices.at(prompt_.choice).first;
+            prompt_.choices.clear();
+            prompt_.input.clear();
+            if (team.empty()) {
+                prompt_.k = prompt_state::kind::dispatch_team;
+                return;
+            }
+            prompt_.team = team;
+            prompt_.k = prompt_state::kind::dispatch_instructions;
+            return;
+        }
         case prompt_state::kind::dispatch_team:
             if (blank) {
                 say(std::string(tr(opts_.language, "the text is empty")), true, now_ms);
                 return;
             }
-            with_target("alarm.dispatch", "dispatch", json{{"team", text}});
+            prompt_.team = text;
+            prompt_.k = prompt_state::kind::dispatch_instructions;
+            prompt_.input.clear();
+            return;
+        case prompt_state::kind::dispatch_instructions: {
+            json f{{"team", prompt_.team}};
+            if (!blank) {
+                f["instructions"] = text;
+            }
+            with_target("alarm.dispatch", "dispatch", std::move(f));
             break;
+        }
         case prompt_state::kind::close_text:
             if (blank) {
                 say(std::string(tr(opts_.language, "the text is empty")), true, now_ms);

@@ -722,8 +722,16 @@ void status_row(grid& g, const app& a, int row, int width, std::int64_t now_ms) 
             case prompt_state::kind::call_outcome:
                 label = std::string(tr(l, "Call outcome"));
                 break;
+            case prompt_state::kind::dispatch_pick:
+                label = p.loading
+                            ? fmt_tr(l, "Dispatch #{}: teams on duty, loading…", p.alarm)
+                            : fmt_tr(l, "Dispatch #{} to (on duty now, available first)", p.alarm);
+                break;
             case prompt_state::kind::dispatch_team:
                 label = fmt_tr(l, "Team for #{}: ", p.alarm);
+                break;
+            case prompt_state::kind::dispatch_instructions:
+                label = fmt_tr(l, "Instructions for {}: ", p.team);
                 break;
             case prompt_state::kind::close_pick:
                 label = fmt_tr(l, "Close #{} with outcome", p.alarm);

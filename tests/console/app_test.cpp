@@ -63,6 +63,54 @@ TEST(ConsoleKeys, HeldByIsShownInWords) {
     EXPECT_NE(screen.find("#12: held by marco"), std::string::npos) << screen;
 }
 
+TEST(ConsoleKeys, DispatchFallsBackToATypedTeam) {
+    session s;
+    s.start(snapshot(3, {{.id = 12, .state = "acknowledged", .holder = "anna"}}));
+    s.sent();
+
+    // No proposal (a phone report has no comune): the operator is told and types the team.
+    s.a.key('d', s.now);
+    auto propose = s.sent();
+    ASSERT_EQ(propose.size(), 1u);
+    s.fail(propose[0], "not_found", "alarm 12: device 0999 has no subscriber");
+    EXPECT_EQ(s.a.prompt().k, prompt_state::kind::dispatch_team);
+    std::string screen = screen_text(s.a, s.now);
+    EXPECT_NE(screen.find("Team for #12:"), std::string::npos) << screen;
+    s.keys("Croce Rossa\n\n");  // no instructions: none sent
+    auto dispatch = s.sent();
+    ASSERT_EQ(dispatch.size(), 1u);
+    EXPECT_EQ(dispatch[0].at("team"), "Croce Rossa");
+    EXPECT_FALSE(dispatch[0].contains("instructions"));
+
+    // No team on duty there: typed too, and the comune is named.
+    s.a.key('d', s.now);
+    propose = s.sent();
+    s.ok(propose.at(0), json{{"comune", "Forlì"}, {"teams", json::array()}});
+    EXPECT_EQ(s.a.prompt().k, prompt_state::kind::dispatch_team);
+    EXPECT_NE(s.a.status().text.find("no team on duty covers Forlì"), std::string::npos)
+        << s.a.status().text;
+    s.a.key(keys::escape, s.now);
+
+    // "Another team" among the proposed: typed.
+    s.a.key('d', s.now);
+    propose = s.sent();
+    s.ok(propose.at(0), json{{"teams", {{{"name", "PIS Centro"}, {"state", "available"}}}}});
+    s.a.key('2', s.now);
+    EXPECT_EQ(s.a.prompt().k, prompt_state::kind::dispatch_team);
+    s.keys("PIS Nord\nvia Roma 3\n");
+    dispatch = s.sent();
+    ASSERT_EQ(dispatch.size(), 1u);
+    EXPECT_EQ(dispatch[0].at("team"), "PIS Nord");
+    EXPECT_EQ(dispatch[0].at("instructions"), "via Roma 3");
+
+    // Leaving while the proposal is on its way: the late answer opens nothing.
+    s.a.key('d', s.now);
+    propose = s.sent();
+    s.a.key(keys::escape, s.now);
+    s.ok(propose.at(0), json{{"teams", {{{"name", "PIS Centro"}, {"state", "available"}}}}});
+    EXPECT_FALSE(s.a.prompt().active());
+}
+
 TEST(ConsoleKeys, NoteDispatchCallAndClose) {
     session s;
     s.start(snapshot(3, {{.id = 12, .state = "taken", .holder = "anna"}}), default_outcomes());
@@ -79,11 +127,38 @@ TEST(ConsoleKeys, NoteDispatchCallAndClose) {
     EXPECT_EQ(note[0].at("text"), "figlia avvisatA");
     EXPECT_FALSE(s.a.prompt().active());
 
+    // Dispatch: the teams arcd proposes for the alarm, picked by number, then instructions.
     s.a.key('d', s.now);
-    s.keys("Croce Verde\n");
+    auto propose = s.sent();
+    ASSERT_EQ(propose.size(), 1u);
+    EXPECT_EQ(propose[0].at("cmd"), "team.propose");
+    EXPECT_EQ(propose[0].at("alarm"), 12);
+    s.a.key('1', s.now);  // ignored while the proposal is on its way
+    EXPECT_TRUE(s.sent().empty());
+    s.ok(propose[0], json{{"comune", "Forlì"},
+                          {"teams",
+                           {{{"name", "Croce Verde"},
+                             {"state", "available"},
+                             {"phone", "+39 335 1111111"},
+                             {"on_duty_until_local", "2026-12-07 08:00"}},
+                            {{"name", "PIS Notte"}, {"state", "on_mission"}}}}});
+    std::string screen = screen_text(s.a, s.now);
+    EXPECT_NE(screen.find("1. Croce Verde · available · +39 335 1111111 · on duty until 08:00"),
+              std::string::npos)
+        << screen;
+    EXPECT_NE(screen.find("2. PIS Notte · on a mission"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("3. another team"), std::string::npos) << screen;
+    s.a.key('1', s.now);
+    EXPECT_EQ(s.a.prompt().k, prompt_state::kind::dispatch_instructions);
+    screen = screen_text(s.a, s.now);
+    EXPECT_NE(screen.find("Instructions for Croce Verde:"), std::string::npos) << screen;
+    s.keys("citofono guasto, chiavi dalla vicina\n");
     auto dispatch = s.sent();
     ASSERT_EQ(dispatch.size(), 1u);
+    EXPECT_EQ(dispatch[0].at("cmd"), "alarm.dispatch");
+    EXPECT_EQ(dispatch[0].at("alarm"), 12);
     EXPECT_EQ(dispatch[0].at("team"), "Croce Verde");
+    EXPECT_EQ(dispatch[0].at("instructions"), "citofono guasto, chiavi dalla vicina");
 
     // Call: whom, number, then an outcome from the list (3 = busy).
     s.a.key('c', s.now);

@@ -67,7 +67,9 @@ struct prompt_state {
         call_whom,
         call_number,
         call_outcome,
-        dispatch_team,
+        dispatch_pick,          ///< the teams team.propose offers (on duty, covering the comune)
+        dispatch_team,          ///< a team typed by name (no proposal, or "another team")
+        dispatch_instructions,  ///< what the team is to do (may be empty)
         close_pick,
         close_text
     };
@@ -78,8 +80,12 @@ struct prompt_state {
     std::size_t choice = 0;
     std::string whom;
     std::string number;
+    std::string team;      ///< dispatch: the team picked or typed
+    bool loading = false;  ///< dispatch_pick: the proposal has not arrived yet
     bool active() const noexcept { return k != kind::none; }
-    bool picking() const noexcept { return k == kind::call_outcome || k == kind::close_pick; }
+    bool picking() const noexcept {
+        return k == kind::call_outcome || k == kind::close_pick || k == kind::dispatch_pick;
+    }
 };
 
 struct detail_state {
@@ -179,7 +185,8 @@ private:
             subscriber_name,
             device,
             action,
-            floor
+            floor,
+            propose
         };
         kind k = kind::action;
         alarm_id alarm = 0;
@@ -204,6 +211,8 @@ private:
     void act(const std::string& cmd, const std::string& action, nlohmann::json fields,
              std::int64_t now_ms);
     void begin_prompt(prompt_state::kind k, std::int64_t now_ms);
+    void on_proposal(const purpose& why, bool ok, const nlohmann::json& result,
+                     const std::string& message, std::int64_t now_ms);
     void submit_prompt(std::int64_t now_ms);
     void say(std::string text, bool error, std::int64_t now_ms);
     void hide_sensitive();
