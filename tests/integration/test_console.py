@@ -261,6 +261,38 @@ class Console(ConsoleCase):
             time.sleep(0.05)
         self.assertNotIn("4711", c.screen())
 
+    def test_dispatch_to_a_proposed_team(self):
+        sub = admin_request(self.daemon.sock, {
+            "cmd": "subscriber.add", "code": "TS-0077", "first_name": "Ugo",
+            "last_name": "Neri", "address": {"comune": "Forlì", "street": "Via Emilia"}})
+        admin_request(self.daemon.sock, {"cmd": "device.add", "account": "4343",
+                                         "protocol": "dc09", "subscriber": sub["subscriber"]["id"]})
+        for name, comune in (("PIS Forlì", "Forlì"), ("PIS Rimini", "Rimini")):
+            admin_request(self.daemon.sock, {"cmd": "team.add", "name": name,
+                                             "phone": "+39 335 1234567",
+                                             "territory": [comune], "schedule": "24x7"})
+        c = self.console("anna", "--socket", self.daemon.sock, "--user", "anna", "--lang", "en")
+        alarm_id = self.pendant("4343")
+        c.wait_for(rf"^>#{alarm_id}\s", what="the alarm")
+        c.keys("t")
+        c.wait_for(rf"^>#{alarm_id}\s.*taken\s+anna")
+        c.keys("a")
+        c.wait_for(rf"^>#{alarm_id}\s.*acked\s+anna")
+        c.keys("d")
+        c.wait_for(r"^ 1\. PIS Forlì · available · \+39 335 1234567", what="the proposal")
+        screen = c.screen()
+        self.assertNotIn("PIS Rimini", screen, "a team outside the comune is not proposed")
+        self.assertIn(" 2. another team", screen)
+        c.keys("1")
+        c.wait_for(r"Instructions for PIS Forlì: _")
+        c.type("citofono guasto, chiavi dalla vicina")
+        c.keys("Enter")
+        c.wait_for(rf"#{alarm_id} dispatched", what="the status line")
+        shown = self.daemon.arcctl("alarm", "show", str(alarm_id))
+        self.assertEqual(shown["alarm"]["state"], "dispatched")
+        self.assertEqual(shown["alarm"]["team"], "PIS Forlì")
+        c.wait_for(rf"^>#{alarm_id}\s.*dispatched", what="the new state in the queue")
+
     def test_restart_reconnects_and_resyncs(self):
         c = self.console("anna", "--socket", self.daemon.sock, "--user", "anna", "--lang", "en")
         first = self.pendant()
