@@ -240,6 +240,29 @@ CREATE INDEX legal_holds_active ON legal_holds (scope, ref) WHERE released_ms IS
 CREATE INDEX alarm_log_event ON alarm_log (event_id);
 CREATE INDEX alarms_first_event ON alarms (first_event_id);
 )sql"},
+    // Phone reports (arc/storage/cases.hpp): the case behind a phone_report alarm. The text
+    // columns but category, caller_kind, comune and created_by are sealed at rest (BLOB) when
+    // field encryption is on. No foreign keys: the retention purge deletes a case with its alarm,
+    // and a subscriber removed later leaves the case as it was told.
+    migration{8, R"sql(
+CREATE TABLE cases (
+    alarm_id       INTEGER PRIMARY KEY,
+    category       TEXT NOT NULL CHECK (category IN ('frail_elderly', 'housing_emergency',
+                   'essential_goods', 'domestic_violence', 'minor_in_danger', 'other')),
+    caller_kind    TEXT NOT NULL CHECK (caller_kind IN ('citizen', 'police', 'health_service',
+                   'social_service', 'other')),
+    caller_name    BLOB,
+    caller_phone   BLOB,
+    subscriber_id  INTEGER,
+    person_name    BLOB,
+    person_details BLOB,
+    comune         TEXT NOT NULL DEFAULT '',
+    address        BLOB,
+    summary        BLOB,
+    created_by     TEXT NOT NULL,
+    created_ms     INTEGER NOT NULL
+);
+)sql"},
     // Next steps (DESIGN.md domain model), one version each, when their code lands:
     // missions with their timeline.
 };

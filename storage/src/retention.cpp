@@ -113,6 +113,11 @@ purge_counts purge_alarms(database& db, std::int64_t cutoff_ms, std::size_t batc
             members.bind(1, id);
             members.step();
         }
+        {
+            detail::statement phone_case(db, "DELETE FROM cases WHERE alarm_id = ?1");
+            phone_case.bind(1, id);
+            phone_case.step();
+        }
         detail::statement alarm(db, "DELETE FROM alarms WHERE id = ?1");
         alarm.bind(1, id);
         alarm.step();

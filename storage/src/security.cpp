@@ -4,6 +4,9 @@
 #include <array>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <string>
 #include <utility>
 
 #include "field_keys.hpp"
@@ -129,6 +132,54 @@ std::vector<std::uint8_t> device_key_from_store(sqlite3* db, std::string_view ac
     return key;
 }
 
+stored_secret secret_to_store(const std::string& text) {
+    stored_secret out;
+    if (text.empty()) {
+        return out;
+    }
+    out.null = false;
+    if (const auto keys = field_keys()) {
+        out.blob = true;
+        out.bytes = sec::seal(keys->front(), text);
+    } else {
+        out.bytes.assign(text.begin(), text.end());
+    }
+    return out;
+}
+
+void bind_secret(statement& stmt, int index, const stored_secret& s) {
+    if (s.null) {
+        stmt.bind_null(index);
+    } else if (s.blob) {
+        stmt.bind_blob(index, s.bytes.data(), s.bytes.size());
+    } else {
+        stmt.bind_text(
+            index, std::string_view(reinterpret_cast<const char*>(s.bytes.data()), s.bytes.size()));
+    }
+}
+
+std::string secret_from_store(const statement& stmt, int index, std::string_view owner,
+                              std::string_view field) {
+    if (stmt.column_type(index) != SQLITE_BLOB) {
+        return stmt.column_bytes(index);  // NULL (empty) or clear TEXT
+    }
+    const std::string stored = stmt.column_bytes(index);
+    const std::span bytes(reinterpret_cast<const std::uint8_t*>(stored.data()), stored.size());
+    const auto keys = field_keys();
+    if (!keys) {
+        throw storage_error(fmt::format("{}: {}: {} is encrypted at rest but no data key is loaded",
+                                        db_name(stmt.db()), owner, field));
+    }
+    std::optional<std::string> plain = sec::open(*keys, bytes);
+    if (!plain) {
+        throw storage_error(fmt::format(
+            "{}: {}: {} cannot be decrypted with the data key (another key file, or the row was "
+            "altered)",
+            db_name(stmt.db()), owner, field));
+    }
+    return std::move(*plain);
+}
+
 }  // namespace detail
 
 void set_field_keys(std::vector<sec::data_key> keys) {
@@ -202,9 +253,15 @@ std::size_t reseal_fields(database& db, std::span<const sec::data_key> openers,
         const char* table;
         const char* name;
     };
-    static constexpr std::array<column, 3> columns{{{"devices", "aes_key"},
+    static constexpr std::array<column, 9> columns{{{"devices", "aes_key"},
                                                     {"subscribers", "medical_notes"},
-                                                    {"subscribers", "key_safe_code"}}};
+                                                    {"subscribers", "key_safe_code"},
+                                                    {"cases", "caller_name"},
+                                                    {"cases", "caller_phone"},
+                                                    {"cases", "person_name"},
+                                                    {"cases", "person_details"},
+                                                    {"cases", "address"},
+                                                    {"cases", "summary"}}};
     db.exec("PRAGMA secure_delete = ON");
     std::size_t written = 0;
     {

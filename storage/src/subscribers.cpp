@@ -64,62 +64,6 @@ std::vector<std::string> phones_from_json(database& db, const std::string& text)
     return out;
 }
 
-// A sensitive text as stored: NULL when empty, a sealed BLOB with field keys set, else TEXT.
-struct stored_secret {
-    bool null = true;
-    bool blob = false;
-    std::vector<std::uint8_t> bytes;
-};
-
-stored_secret secret_to_store(const std::string& text) {
-    stored_secret out;
-    if (text.empty()) {
-        return out;
-    }
-    out.null = false;
-    if (const auto keys = detail::field_keys()) {
-        out.blob = true;
-        out.bytes = sec::seal(keys->front(), text);
-    } else {
-        out.bytes.assign(text.begin(), text.end());
-    }
-    return out;
-}
-
-void bind_secret(detail::statement& stmt, int index, const stored_secret& s) {
-    if (s.null) {
-        stmt.bind_null(index);
-    } else if (s.blob) {
-        stmt.bind_blob(index, s.bytes.data(), s.bytes.size());
-    } else {
-        stmt.bind_text(
-            index, std::string_view(reinterpret_cast<const char*>(s.bytes.data()), s.bytes.size()));
-    }
-}
-
-std::string secret_from_store(const detail::statement& stmt, int index, std::int64_t id,
-                              std::string_view field) {
-    if (stmt.column_type(index) != SQLITE_BLOB) {
-        return stmt.column_bytes(index);  // NULL (empty) or clear TEXT
-    }
-    const std::string stored = stmt.column_bytes(index);
-    const std::span bytes(reinterpret_cast<const std::uint8_t*>(stored.data()), stored.size());
-    const auto keys = detail::field_keys();
-    if (!keys) {
-        throw storage_error(
-            fmt::format("{}: subscriber {}: {} is encrypted at rest but no data key is loaded",
-                        detail::db_name(stmt.db()), id, field));
-    }
-    std::optional<std::string> plain = sec::open(*keys, bytes);
-    if (!plain) {
-        throw storage_error(fmt::format(
-            "{}: subscriber {}: {} cannot be decrypted with the data key (another key file, or "
-            "the row was altered)",
-            detail::db_name(stmt.db()), id, field));
-    }
-    return std::move(*plain);
-}
-
 void bind_optional_text(detail::statement& stmt, int index, const std::string& text) {
     if (text.empty()) {
         stmt.bind_null(index);
@@ -152,8 +96,10 @@ subscriber read_subscriber(database& db, const detail::statement& stmt) {
     s.language = stmt.column_bytes(11);
     s.living_situation = stmt.column_bytes(12);
     s.vulnerability = stmt.column_bytes(13);
-    s.medical_notes = secret_from_store(stmt, 14, s.id, "medical_notes");
-    s.key_safe_code = secret_from_store(stmt, 15, s.id, "key_safe_code");
+    s.medical_notes =
+        detail::secret_from_store(stmt, 14, fmt::format("subscriber {}", s.id), "medical_notes");
+    s.key_safe_code =
+        detail::secret_from_store(stmt, 15, fmt::format("subscriber {}", s.id), "key_safe_code");
     s.guardian_kind = stmt.column_bytes(16);
     s.guardian_name = stmt.column_bytes(17);
     s.guardian_phone = stmt.column_bytes(18);
@@ -187,7 +133,7 @@ contact read_contact(database& db, const detail::statement& stmt) {
 // Binds ?2.. ?24 with the subscriber's fields (?1 is the id or unused); the secrets must stay
 // alive until the statement is done.
 void bind_subscriber(detail::statement& stmt, const subscriber& s, const std::string& phones,
-                     const stored_secret& medical, const stored_secret& key_safe) {
+                     const detail::stored_secret& medical, const detail::stored_secret& key_safe) {
     stmt.bind_text(2, s.code);
     stmt.bind_text(3, s.first_name);
     stmt.bind_text(4, s.last_name);
@@ -201,8 +147,8 @@ void bind_subscriber(detail::statement& stmt, const subscriber& s, const std::st
     stmt.bind_text(12, s.language);
     stmt.bind_text(13, s.living_situation);
     stmt.bind_text(14, s.vulnerability);
-    bind_secret(stmt, 15, medical);
-    bind_secret(stmt, 16, key_safe);
+    detail::bind_secret(stmt, 15, medical);
+    detail::bind_secret(stmt, 16, key_safe);
     bind_optional_text(stmt, 17, s.guardian_kind);
     stmt.bind_text(18, s.guardian_name);
     stmt.bind_text(19, s.guardian_phone);
@@ -278,8 +224,8 @@ std::int64_t insert_subscriber(database& db, const subscriber& s) {
             fmt::format("{}: subscriber {} already exists", detail::db_name(db.handle()), s.code));
     }
     const std::string phones = phones_to_json(s.phones);
-    const stored_secret medical = secret_to_store(s.medical_notes);
-    const stored_secret key_safe = secret_to_store(s.key_safe_code);
+    const detail::stored_secret medical = detail::secret_to_store(s.medical_notes);
+    const detail::stored_secret key_safe = detail::secret_to_store(s.key_safe_code);
     std::int64_t id = 0;
     {
         detail::statement stmt(
@@ -305,8 +251,8 @@ bool update_subscriber(database& db, const subscriber& s) {
             fmt::format("{}: subscriber {} already exists", detail::db_name(db.handle()), s.code));
     }
     const std::string phones = phones_to_json(s.phones);
-    const stored_secret medical = secret_to_store(s.medical_notes);
-    const stored_secret key_safe = secret_to_store(s.key_safe_code);
+    const detail::stored_secret medical = detail::secret_to_store(s.medical_notes);
+    const detail::stored_secret key_safe = detail::secret_to_store(s.key_safe_code);
     detail::statement stmt(
         db,
         "UPDATE subscribers SET code = ?2, first_name = ?3, last_name = ?4, birth_date = ?5, "

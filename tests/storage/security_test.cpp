@@ -58,7 +58,8 @@ TEST(SchemaV3, UpgradesAVersion2DatabaseKeepingItsDevices) {
             "DROP INDEX events_unparsed;"
             "DROP INDEX devices_subscriber; ALTER TABLE devices DROP COLUMN subscriber_id;"
             "DROP TABLE contacts; DROP TABLE subscribers; DROP TABLE teams;"
-            "DROP TABLE legal_holds; DROP INDEX alarm_log_event; DROP INDEX alarms_first_event;"
+            "DROP TABLE legal_holds; DROP TABLE cases; DROP INDEX alarm_log_event; DROP INDEX "
+            "alarms_first_event;"
             "DELETE FROM meta WHERE key = 'audit_head_seq'; PRAGMA user_version = 2;");
     }
     database db = database::open(path);
