@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "admin_cases.hpp"
 #include "admin_events.hpp"
 #include "admin_import.hpp"
 #include "admin_retention.hpp"
@@ -434,6 +435,8 @@ public:
             // hold.*, retention.run: admin_retention.cpp
         } else if (delegated_command(cmd, req, handle_event_command)) {
             // device.event: admin_events.cpp
+        } else if (delegated_command(cmd, req, handle_case_command)) {
+            // case.open: admin_cases.cpp
         } else {
             throw request_error{"unknown_command", fmt::format("unknown command '{}'", cmd)};
         }
@@ -482,11 +485,12 @@ public:
     }
 
     static bool role_may(storage::operator_role role, std::string_view cmd) {
-        static constexpr std::array<std::string_view, 16> operator_cmds{
+        static constexpr std::array<std::string_view, 17> operator_cmds{
             "alarms",        "alarm.show",        "alarms.subscribe", "alarm.take",
             "alarm.release", "alarm.acknowledge", "alarm.dispatch",   "alarm.close",
             "alarm.note",    "alarm.call",        "outcomes",         "subscriber.show",
-            "device.show",   "team.list",         "team.show",        "team.propose"};
+            "device.show",   "team.list",         "team.show",        "team.propose",
+            "case.open"};
         static constexpr std::array<std::string_view, 5> installer_cmds{
             "events", "subscriber.show", "status", "alarms", "alarm.show"};
         const auto in = [cmd](const auto& list) {
@@ -1288,10 +1292,20 @@ private:
                 events.push_back(arc::api::event_to_json(*ev));
             }
         }
-        ok(json{{"alarm", std::move(alarm)},
-                {"timeline", std::move(timeline)},
-                {"events", std::move(events)},
-                {"members", members}});
+        json result{{"alarm", std::move(alarm)},
+                    {"timeline", std::move(timeline)},
+                    {"events", std::move(events)},
+                    {"members", members}};
+        // A phone report's case: who called, about whom, where. Not for installers, who see
+        // alarms only to check devices.
+        const bool installer = session_ != nullptr && session_->who.has_value() &&
+                               session_->who->role == storage::operator_role::installer;
+        if (!installer) {
+            if (const auto c = storage::find_case(db, static_cast<std::int64_t>(id))) {
+                result["case"] = case_to_json(*c);
+            }
+        }
+        ok(std::move(result));
     }
 
     void alarm_act(const json& req, alarm_action action, const char* text_name) {

@@ -15,6 +15,7 @@
 
 #include "arc/api/json.hpp"
 #include "arc/storage/alarms.hpp"
+#include "arc/storage/cases.hpp"
 #include "arc/storage/security.hpp"
 #include "arc/storage/subscribers.hpp"
 #include "arc/teams/dispatch.hpp"
@@ -381,20 +382,33 @@ public:
             }
             const std::string& account = alarm->header.account;
             const auto dev = storage::find_device(db, account);
-            if (!dev || !dev->subscriber_id) {
-                throw field_error{"not_found",
-                                  fmt::format("alarm {}: device {} has no subscriber, so no "
-                                              "comune: propose for a comune instead",
-                                              id, account)};
+            const auto phone_case = storage::find_case(db, static_cast<std::int64_t>(id));
+            if (phone_case && !phone_case->comune.empty()) {
+                // A phone report: the place the caller gave.
+                comune = phone_case->comune;
+                result["alarm"] = id;
+                if (phone_case->subscriber_id) {
+                    if (const auto sub = storage::find_subscriber(db, *phone_case->subscriber_id)) {
+                        result["subscriber"] = json{{"id", sub->id}, {"code", sub->code}};
+                    }
+                }
+            } else {
+                if (!dev || !dev->subscriber_id) {
+                    throw field_error{"not_found",
+                                      fmt::format("alarm {}: device {} has no subscriber, so no "
+                                                  "comune: propose for a comune instead",
+                                                  id, account)};
+                }
+                const auto sub = storage::find_subscriber(db, *dev->subscriber_id);
+                if (!sub || sub->comune.empty()) {
+                    throw field_error{"not_found",
+                                      fmt::format("alarm {}: subscriber {} has no comune", id,
+                                                  *dev->subscriber_id)};
+                }
+                comune = sub->comune;
+                result["alarm"] = id;
+                result["subscriber"] = json{{"id", sub->id}, {"code", sub->code}};
             }
-            const auto sub = storage::find_subscriber(db, *dev->subscriber_id);
-            if (!sub || sub->comune.empty()) {
-                throw field_error{"not_found", fmt::format("alarm {}: subscriber {} has no comune",
-                                                           id, *dev->subscriber_id)};
-            }
-            comune = sub->comune;
-            result["alarm"] = id;
-            result["subscriber"] = json{{"id", sub->id}, {"code", sub->code}};
         } else if (const json* c = find(req, "comune")) {
             comune = name_text(*c, "comune", 100);
         } else {

@@ -11,6 +11,7 @@
 
 #include "arc/api/alarm_json.hpp"
 #include "arc/api/json.hpp"
+#include "arc/storage/security.hpp"
 
 namespace arc::daemon {
 namespace {
@@ -371,6 +372,42 @@ void alarm_service::act(const action_request& request, engine::time_point now,
         });
 }
 
+void alarm_service::open_case(case_request request, security::audit_entry audit,
+                              engine::time_point now, std::function<void(action_result)> done) {
+    auto out = engine_.open_case(request.cls, request.account, request.details.category,
+                                 request.text, request.details.created_by, request.take, now);
+    if (!out) {
+        done({"invalid", fmt::format("case: {}", out.error().message()), nullptr});
+        return;
+    }
+    engine::alarm_id id = 0;
+    for (const engine::change& c : *out) {
+        if (c.kind == engine::change_kind::opened) {
+            id = c.alarm.id;
+            break;
+        }
+    }
+    const engine::alarm* opened = engine_.find(id);
+    json rendered = opened != nullptr ? api::alarm_to_json(*opened) : json(nullptr);
+    request.details.alarm_id = static_cast<std::int64_t>(id);
+    audit.target = std::to_string(id);
+    absorb(
+        std::move(*out), 0,
+        [done = std::move(done), rendered = std::move(rendered)](std::error_code ec) mutable {
+            if (ec) {
+                done({ec == storage::errc::queue_full || ec == storage::errc::stopped ? "busy"
+                                                                                      : "internal",
+                      fmt::format("not stored: {}", ec.message()), nullptr});
+                return;
+            }
+            done({"", "", std::move(rendered)});
+        },
+        [details = std::move(request.details), audit = std::move(audit)](storage::database& db) {
+            storage::insert_case(db, details);
+            storage::append_audit(db, audit);
+        });
+}
+
 void alarm_service::set_device(const storage::device& device, engine::time_point now) {
     engine::changes out = engine_.set_device(to_device_state(device), now);
     absorb(std::move(out), 0);
@@ -420,7 +457,8 @@ json alarm_service::stats() const {
 }
 
 void alarm_service::absorb(engine::changes&& out, std::int64_t event_cursor,
-                           std::function<void(std::error_code)> waiter) {
+                           std::function<void(std::error_code)> waiter,
+                           std::function<void(storage::database&)> also) {
     // Heartbeats and repeats change no alarm: neither stored (the event row is) nor pushed.
     std::erase_if(out, [](const engine::change& c) {
         return c.kind == engine::change_kind::logged ||
@@ -442,6 +480,9 @@ void alarm_service::absorb(engine::changes&& out, std::int64_t event_cursor,
         std::move(out.begin(), out.end(), std::back_inserter(data.changes));
     }
     data.event_cursor = std::max(data.event_cursor, event_cursor);
+    if (also) {
+        data.also.push_back(std::move(also));
+    }
     if (waiter) {
         pending_->waiters.push_back(std::move(waiter));
     }
@@ -490,6 +531,10 @@ void alarm_service::flush() {
                 later.data.created = std::move(sending->data.created);
                 later.data.event_cursor =
                     std::max(later.data.event_cursor, sending->data.event_cursor);
+                sending->data.also.insert(sending->data.also.end(),
+                                          std::make_move_iterator(later.data.also.begin()),
+                                          std::make_move_iterator(later.data.also.end()));
+                later.data.also = std::move(sending->data.also);
                 sending->waiters.insert(sending->waiters.end(),
                                         std::make_move_iterator(later.waiters.begin()),
                                         std::make_move_iterator(later.waiters.end()));

@@ -22,7 +22,9 @@
 #include "arc/engine/engine.hpp"
 #include "arc/protocol/dc09.hpp"
 #include "arc/protocol/surgard.hpp"
+#include "arc/security/audit_chain.hpp"
 #include "arc/storage/alarms.hpp"
+#include "arc/storage/cases.hpp"
 #include "arc/storage/store.hpp"
 
 namespace arc::daemon {
@@ -63,6 +65,15 @@ struct action_request {
     /// An operator of the operator API: steps other than take on an alarm someone else holds
     /// are refused ("held by X"). False for supervisors, admins and the admin socket.
     bool holder_only = false;
+};
+
+/// A phone report to open (engine::open_case) with its case row.
+struct case_request {
+    engine::alarm_class cls = engine::alarm_class::urgent;
+    std::string account;          ///< the subscriber's device when there is one, else empty
+    std::string text;             ///< the alarm's text in queues (not the sealed summary)
+    bool take = true;             ///< taken at once by the operator on the phone
+    storage::phone_case details;  ///< alarm_id is set here; created_by is the actor
 };
 
 /// The answer to an action: `error_code` empty on success (then `alarm` is the ALARM after it).
@@ -122,6 +133,11 @@ public:
     void act(const action_request& request, engine::time_point now,
              std::function<void(action_result)> done);
 
+    /// Opens a phone report: the alarm, its case row and `audit` are stored in one transaction;
+    /// `done` is called after that commit (with the new ALARM) or at once when refused.
+    void open_case(case_request request, security::audit_entry audit, engine::time_point now,
+                   std::function<void(action_result)> done);
+
     /// A device was added or changed (after its row committed).
     void set_device(const storage::device& device, engine::time_point now);
     /// A device was removed (after its row was deleted).
@@ -146,7 +162,8 @@ private:
         std::vector<std::function<void(std::error_code)>> waiters;
     };
     void absorb(engine::changes&& out, std::int64_t event_cursor,
-                std::function<void(std::error_code)> waiter = {});
+                std::function<void(std::error_code)> waiter = {},
+                std::function<void(storage::database&)> also = {});
     void flush();
     void publish(const engine::changes& out);
     void rearm();

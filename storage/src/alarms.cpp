@@ -371,6 +371,9 @@ void persist_alarm_batch(database& db, const alarm_batch& batch) {
     for (const eng::change& c : batch.changes) {
         out.apply(c);
     }
+    for (const auto& rows : batch.also) {
+        rows(db);
+    }
     if (batch.event_cursor > 0) {
         detail::statement stmt(db,
                                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) "

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,9 @@ struct alarm_batch {
     std::vector<arc::engine::alarm> created;
     /// Highest events.id whose changes this batch completes (0: leave the cursor alone).
     std::int64_t event_cursor = 0;
+    /// Rows that belong with these changes (a phone report's case and its audit entry), written
+    /// in the same transaction after them: all are stored or none.
+    std::vector<std::function<void(database&)>> also;
 };
 
 /// Persists a batch in the order of its changes (call inside a writer job; throws
