@@ -21,6 +21,7 @@
 #include <tuple>
 #include <utility>
 
+#include "cases_cli.hpp"
 #include "import_cli.hpp"
 #include "report_cli.hpp"
 #include "retention_cli.hpp"
@@ -1184,6 +1185,9 @@ std::string alarm_show_to_text(const json& result) {
     out += "\ntimeline\n";
     out += steps.empty() ? std::string("no entries\n")
                          : format_table({"at", "change", "actor", "from->to", "detail"}, steps);
+    if (const auto c = result.find("case"); c != result.end() && c->is_object()) {
+        out += "\ncase (phone report)\n" + case_to_text(*c);
+    }
     out += "\nevents\n" + events_to_text(result.value("events", json::array()));
     const json members = result.value("members", json::array());
     if (alarm.value("storm", false) || !members.empty()) {
@@ -1359,6 +1363,7 @@ int run(int argc, const char* const* argv) {
     const auto import_cmds = add_import_commands(app);
     const auto team_cmds = add_team_commands(app);
     const auto retention_cmds = add_retention_commands(app);
+    const auto case_cmds = add_case_commands(app);
     auto* list = device->add_subcommand("list", "list the devices");
     auto* show = device->add_subcommand("show", "show one device");
     show->add_option("account", account, "account")->required();
@@ -1582,6 +1587,10 @@ int run(int argc, const char* const* argv) {
             if (!subscriber_out) {
                 subscriber_out = run_retention_commands(
                     *retention_cmds, [&g](const json& req) { return call(g, req); });
+            }
+            if (!subscriber_out) {
+                subscriber_out =
+                    run_case_commands(*case_cmds, [&g](const json& req) { return call(g, req); });
             }
         } catch (const std::invalid_argument& e) {
             std::cerr << "arcctl: " << e.what() << '\n';
