@@ -21,6 +21,10 @@ constexpr std::size_t names_in_flight_max = 3;
 constexpr std::size_t input_max = 500;
 constexpr std::size_t page = 10;
 
+constexpr std::array case_categories = {"frail_elderly",     "housing_emergency", "essential_goods",
+                                        "domestic_violence", "minor_in_danger",   "other"};
+constexpr std::array case_callers = {"citizen", "police", "health_service", "social_service",
+                                     "other"};
 constexpr std::array call_outcomes = {"answered", "no_answer", "busy", "wrong_number", "voicemail"};
 
 std::string fmt_tr(lang l, std::string_view english, const auto&... args) {
@@ -210,6 +214,10 @@ void app::apply_change(const json& change, std::int64_t now_ms) {
         }
     }
     keep_selection(old_index);
+    if (pending_select_ && effect.alarm == pending_select_ && queue_.find(*pending_select_)) {
+        select(*pending_select_);
+        pending_select_.reset();
+    }
     (void)now_ms;
 }
 
@@ -504,6 +512,22 @@ void app::on_response(const json& msg, std::int64_t now_ms) {
         case purpose::kind::propose:
             on_proposal(why, ok, result, message, now_ms);
             return;
+        case purpose::kind::case_open: {
+            if (!ok) {
+                say(fmt_tr(l, "phone report not opened: {}", message.empty() ? code : message),
+                    true, now_ms);
+                return;
+            }
+            const json alarm = result.value("alarm", json::object());
+            const auto id = alarm.value("id", alarm_id{0});
+            say(fmt_tr(l, "phone report #{} opened", id), false, now_ms);
+            if (id != 0 && queue_.find(id) != nullptr) {
+                select(id);
+            } else if (id != 0) {
+                pending_select_ = id;  // selected when its push arrives
+            }
+            return;
+        }
         case purpose::kind::floor: {
             floor_.in_flight = false;
             floor_.fetched_ms = now_ms;
@@ -741,6 +765,9 @@ void app::key_main(int k, std::int64_t now_ms) {
                                              : prompt_state::kind::dispatch_team,
                          now_ms);
             return;
+        case 'p':
+            begin_case(now_ms);
+            return;
         case 'x':
             begin_prompt(
                 outcomes_known_ ? prompt_state::kind::close_pick : prompt_state::kind::close_text,
@@ -821,6 +848,44 @@ void app::begin_prompt(prompt_state::kind k, std::int64_t now_ms) {
         prompt_.loading = true;
         send(json{{"cmd", "team.propose"}, {"alarm", prompt_.alarm}},
              purpose{purpose::kind::propose, prompt_.alarm, "", "propose", 0});
+    }
+}
+
+void app::begin_case(std::int64_t now_ms) {
+    if (link_ != link::live) {
+        say(fmt_tr(opts_.language, "connection lost: {}", disconnect_reason_), true, now_ms);
+        return;
+    }
+    prompt_ = prompt_state{};
+    prompt_.k = prompt_state::kind::case_category;
+    prompt_.form = json::object();
+    case_step(now_ms);
+}
+
+// Fills the choices of the current pick step of a phone report.
+void app::case_step(std::int64_t /*now_ms*/) {
+    const lang l = opts_.language;
+    prompt_.choices.clear();
+    prompt_.choice = 0;
+    prompt_.input.clear();
+    switch (prompt_.k) {
+        case prompt_state::kind::case_category:
+            for (const char* c : case_categories) {
+                prompt_.choices.emplace_back(c, std::string(tr(l, c)));
+            }
+            break;
+        case prompt_state::kind::case_urgency:
+            prompt_.choices.emplace_back("urgent", std::string(tr(l, "urgent report")));
+            prompt_.choices.emplace_back("critical",
+                                         std::string(tr(l, "critical: a life at risk")));
+            break;
+        case prompt_state::kind::case_caller:
+            for (const char* c : case_callers) {
+                prompt_.choices.emplace_back(c, std::string(tr(l, c)));
+            }
+            break;
+        default:
+            break;
     }
 }
 
@@ -991,6 +1056,79 @@ void app::submit_prompt(std::int64_t now_ms) {
             }
             prompt_.choice = 0;
             return;
+        case prompt_state::kind::case_category:
+            prompt_.form["category"] = prompt_.choices.at(prompt_.choice).first;
+            prompt_.k = prompt_state::kind::case_urgency;
+            case_step(now_ms);
+            return;
+        case prompt_state::kind::case_urgency:
+            prompt_.form["urgency"] = prompt_.choices.at(prompt_.choice).first;
+            prompt_.k = prompt_state::kind::case_caller;
+            case_step(now_ms);
+            return;
+        case prompt_state::kind::case_caller:
+            prompt_.form["caller"] = json{{"kind", prompt_.choices.at(prompt_.choice).first}};
+            prompt_.k = prompt_state::kind::case_caller_name;
+            case_step(now_ms);
+            return;
+        case prompt_state::kind::case_caller_name:
+            if (!blank) {
+                prompt_.form["caller"]["name"] = text;
+            }
+            prompt_.k = prompt_state::kind::case_caller_phone;
+            case_step(now_ms);
+            return;
+        case prompt_state::kind::case_caller_phone:
+            if (!blank) {
+                prompt_.form["caller"]["phone"] = text;
+            }
+            prompt_.k = prompt_state::kind::case_person;
+            case_step(now_ms);
+            return;
+        case prompt_state::kind::case_person: {
+            if (blank) {
+                say(std::string(tr(opts_.language, "the text is empty")), true, now_ms);
+                return;
+            }
+            // A subscriber's code (letters, '-', digits: TS-0042) names a subscriber; anything
+            // else is the name of someone new.
+            const auto dash = text.find('-');
+            const bool code = dash != std::string::npos && dash > 0 && dash + 1 < text.size() &&
+                              text.find(' ') == std::string::npos &&
+                              text.find_first_not_of("0123456789", dash + 1) == std::string::npos;
+            prompt_.form["person"] = code ? json{{"subscriber", text}} : json{{"name", text}};
+            prompt_.k = prompt_state::kind::case_comune;
+            case_step(now_ms);
+            return;
+        }
+        case prompt_state::kind::case_comune:
+            if (!blank) {
+                prompt_.form["place"]["comune"] = text;
+            }
+            prompt_.k = prompt_state::kind::case_address;
+            case_step(now_ms);
+            return;
+        case prompt_state::kind::case_address:
+            if (!blank) {
+                prompt_.form["place"]["address"] = text;
+            }
+            prompt_.k = prompt_state::kind::case_summary;
+            case_step(now_ms);
+            return;
+        case prompt_state::kind::case_summary: {
+            if (blank) {
+                say(std::string(tr(opts_.language, "the text is empty")), true, now_ms);
+                return;
+            }
+            json req = prompt_.form;
+            req["cmd"] = "case.open";
+            req["summary"] = text;
+            if (opts_.transport == options::transport_kind::unix_socket && !me_.empty()) {
+                req["actor"] = me_;
+            }
+            send(std::move(req), purpose{purpose::kind::case_open, 0, {}, "case", 0});
+            break;
+        }
         case prompt_state::kind::call_outcome:
             with_target("alarm.call", "call",
                         json{{"whom", prompt_.whom},

@@ -449,6 +449,30 @@ std::string event_summary(const json& ev) {
     return str(ev, "raw");
 }
 
+// A phone report's case: who called, about whom, where, what was reported.
+void case_lines(std::vector<line>& out, lang l, const json& c) {
+    section(out, std::string(tr(l, "Phone report")));
+    const json caller = c.value("caller", json::object());
+    const json person = c.value("person", json::object());
+    const json place = c.value("place", json::object());
+    std::string who = std::string(tr(l, "Caller")) + ": " + std::string(tr(l, str(caller, "kind")));
+    for (const char* k : {"name", "phone"}) {
+        if (const std::string v = str(caller, k); !v.empty()) {
+            who += " · " + v;
+        }
+    }
+    out.push_back(plain(who));
+    std::string person_text = std::string(tr(l, "Person")) + ": " + str(person, "name");
+    if (const std::string v = str(person, "details"); !v.empty()) {
+        person_text += " — " + v;
+    }
+    out.push_back(plain(person_text, style{color::normal, true}));
+    std::string where = str(place, "address");
+    where += (where.empty() ? "" : ", ") + str(place, "comune");
+    out.push_back(plain(std::string(tr(l, "Place")) + ": " + where));
+    out.push_back(plain(std::string(tr(l, "Reported")) + ": " + str(c, "summary")));
+}
+
 std::vector<line> detail_lines(const app& a, std::int64_t now_ms) {
     const lang l = a.language();
     std::vector<line> out;
@@ -524,6 +548,9 @@ std::vector<line> detail_lines(const app& a, std::int64_t now_ms) {
             out.push_back(plain(std::string(tr(l, "Storm members")) + ": " + ids));
         }
     } else {
+        if (const auto c = d.show.find("case"); c != d.show.end() && c->is_object()) {
+            case_lines(out, l, *c);
+        }
         subscriber_lines(out, a, d, now_ms);
         device_lines(out, a, d, e);
     }
@@ -693,6 +720,7 @@ std::vector<key_item> main_keys(const app& a) {
         {"c", t("call"), false, it ? "chiam" : ""},
         {"d", t("dispatch"), false, it ? "" : "disp"},
         {"x", t("close"), false, ""},
+        {"p", t("phone report"), false, it ? "segn" : "phone"},
         {"s", t("sensitive"), false, "sens"},
         {"Tab", t("pane"), true, ""},
         {"L", t("lang"), true, ""},
@@ -738,6 +766,33 @@ void status_row(grid& g, const app& a, int row, int width, std::int64_t now_ms) 
                 break;
             case prompt_state::kind::close_text:
                 label = fmt_tr(l, "Outcome for #{}: ", p.alarm);
+                break;
+            case prompt_state::kind::case_category:
+                label = std::string(tr(l, "Phone report: what about?"));
+                break;
+            case prompt_state::kind::case_urgency:
+                label = std::string(tr(l, "Phone report: how urgent?"));
+                break;
+            case prompt_state::kind::case_caller:
+                label = std::string(tr(l, "Phone report: who is calling?"));
+                break;
+            case prompt_state::kind::case_caller_name:
+                label = std::string(tr(l, "Caller's name (Enter: none): "));
+                break;
+            case prompt_state::kind::case_caller_phone:
+                label = std::string(tr(l, "Caller's number (Enter: none): "));
+                break;
+            case prompt_state::kind::case_person:
+                label = std::string(tr(l, "Person (subscriber code or name): "));
+                break;
+            case prompt_state::kind::case_comune:
+                label = std::string(tr(l, "Comune (Enter: the subscriber's): "));
+                break;
+            case prompt_state::kind::case_address:
+                label = std::string(tr(l, "Address (Enter: the subscriber's): "));
+                break;
+            case prompt_state::kind::case_summary:
+                label = std::string(tr(l, "What was reported: "));
                 break;
             case prompt_state::kind::none:
                 break;

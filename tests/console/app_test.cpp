@@ -111,6 +111,84 @@ TEST(ConsoleKeys, DispatchFallsBackToATypedTeam) {
     EXPECT_FALSE(s.a.prompt().active());
 }
 
+TEST(ConsoleKeys, PhoneReportStepByStepThenShownInTheDetail) {
+    session s;
+    s.start(snapshot(3, {}));
+    s.sent();
+    s.a.key('p', s.now);
+    ASSERT_TRUE(s.a.prompt().picking());
+    std::string screen = screen_text(s.a, s.now);
+    EXPECT_NE(screen.find("Phone report: what about?"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("4. domestic_violence"), std::string::npos) << screen;
+    s.a.key('4', s.now);              // domestic violence
+    s.a.key('2', s.now);              // critical
+    s.a.key('1', s.now);              // a citizen calls
+    s.keys("Giovanna Esposito\n\n");  // no number
+    screen = screen_text(s.a, s.now);
+    EXPECT_NE(screen.find("Person (subscriber code or name):"), std::string::npos) << screen;
+    s.keys("Lucia Ferraro\nForli\n\n");
+    EXPECT_TRUE(s.sent().empty()) << "nothing sent before the summary";
+    s.keys("\n");  // an empty summary is refused, the prompt stays
+    EXPECT_EQ(s.a.prompt().k, prompt_state::kind::case_summary);
+    s.keys("urla dall'appartamento accanto\n");
+    auto sent = s.sent();
+    ASSERT_EQ(sent.size(), 1u);
+    const json& req = sent[0];
+    EXPECT_EQ(req.at("cmd"), "case.open");
+    EXPECT_EQ(req.at("category"), "domestic_violence");
+    EXPECT_EQ(req.at("urgency"), "critical");
+    EXPECT_EQ(req.at("caller"), json({{"kind", "citizen"}, {"name", "Giovanna Esposito"}}));
+    EXPECT_EQ(req.at("person"), json({{"name", "Lucia Ferraro"}}));
+    EXPECT_EQ(req.at("place"), json({{"comune", "Forli"}}));
+    EXPECT_EQ(req.at("summary"), "urla dall'appartamento accanto");
+    EXPECT_EQ(req.at("actor"), "anna");
+    EXPECT_FALSE(s.a.prompt().active());
+
+    // A subscriber's code names the subscriber.
+    s.a.key('p', s.now);
+    s.a.key('1', s.now);
+    s.a.key('1', s.now);
+    s.a.key('4', s.now);
+    s.keys("\n\nTS-0042\n\n\nnon risponde da ieri\n");
+    auto second = s.sent();
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(second[0].at("person"), json({{"subscriber", "TS-0042"}}));
+    EXPECT_FALSE(second[0].contains("place"));
+    EXPECT_EQ(second[0].at("caller"), json({{"kind", "social_service"}}));
+    s.fail(second[0], "not_found", "person.subscriber: no subscriber \"TS-0042\"");
+    EXPECT_NE(s.a.status().text.find("phone report not opened: person.subscriber"),
+              std::string::npos)
+        << s.a.status().text;
+}
+
+TEST(ConsoleDetail, APhoneReportShowsItsCase) {
+    session s;
+    auto reqs = s.start(snapshot(3, {{.id = 21, .kind = "phone_report"}}));
+    const json show = s.find(reqs, "alarm.show");
+    json a = alarm({.id = 21, .kind = "phone_report"});
+    a["text"] = "segnalazione domestic_violence (citizen), Forli";
+    s.ok(
+        show,
+        json{{"alarm", a},
+             {"timeline", json::array()},
+             {"events", json::array()},
+             {"members", json::array()},
+             {"case",
+              {{"category", "domestic_violence"},
+               {"caller", {{"kind", "citizen"}, {"name", "Giovanna Esposito"}, {"phone", "333 1"}}},
+               {"person",
+                {{"subscriber", nullptr}, {"name", "Lucia Ferraro"}, {"details", "40 anni"}}},
+               {"place", {{"comune", "Forli"}, {"address", "Via Ravegnana 118"}}},
+               {"summary", "urla dall'appartamento accanto"}}}});
+    const std::string screen = screen_text(s.a, s.now, 40, 100);
+    EXPECT_NE(screen.find("Phone report"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("Caller: citizen · Giovanna Esposito · 333 1"), std::string::npos)
+        << screen;
+    EXPECT_NE(screen.find("Person: Lucia Ferraro — 40 anni"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("Place: Via Ravegnana 118, Forli"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("Reported: urla dall'appartamento accanto"), std::string::npos) << screen;
+}
+
 TEST(ConsoleKeys, NoteDispatchCallAndClose) {
     session s;
     s.start(snapshot(3, {{.id = 12, .state = "taken", .holder = "anna"}}), default_outcomes());

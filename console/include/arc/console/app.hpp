@@ -71,7 +71,17 @@ struct prompt_state {
         dispatch_team,          ///< a team typed by name (no proposal, or "another team")
         dispatch_instructions,  ///< what the team is to do (may be empty)
         close_pick,
-        close_text
+        close_text,
+        // p: a phone report (case.open), one step each
+        case_category,
+        case_urgency,
+        case_caller,
+        case_caller_name,
+        case_caller_phone,
+        case_person,
+        case_comune,
+        case_address,
+        case_summary
     };
     kind k = kind::none;
     alarm_id alarm = 0;
@@ -83,8 +93,10 @@ struct prompt_state {
     std::string team;      ///< dispatch: the team picked or typed
     bool loading = false;  ///< dispatch_pick: the proposal has not arrived yet
     bool active() const noexcept { return k != kind::none; }
+    nlohmann::json form;  ///< case_*: what the operator has given so far
     bool picking() const noexcept {
-        return k == kind::call_outcome || k == kind::close_pick || k == kind::dispatch_pick;
+        return k == kind::call_outcome || k == kind::close_pick || k == kind::dispatch_pick ||
+               k == kind::case_category || k == kind::case_urgency || k == kind::case_caller;
     }
 };
 
@@ -186,7 +198,8 @@ private:
             device,
             action,
             floor,
-            propose
+            propose,
+            case_open
         };
         kind k = kind::action;
         alarm_id alarm = 0;
@@ -211,6 +224,8 @@ private:
     void act(const std::string& cmd, const std::string& action, nlohmann::json fields,
              std::int64_t now_ms);
     void begin_prompt(prompt_state::kind k, std::int64_t now_ms);
+    void begin_case(std::int64_t now_ms);
+    void case_step(std::int64_t now_ms);
     void on_proposal(const purpose& why, bool ok, const nlohmann::json& result,
                      const std::string& message, std::int64_t now_ms);
     void submit_prompt(std::int64_t now_ms);
@@ -234,6 +249,7 @@ private:
     std::vector<nlohmann::json> early_pushes_;  ///< pushes before the snapshot arrived
     bool awaiting_snapshot_ = false;
     std::optional<alarm_id> selected_;
+    std::optional<alarm_id> pending_select_;  ///< a case this console opened, not listed yet
     detail_state detail_;
     std::uint64_t detail_gen_ = 0;
     std::int64_t last_show_ms_ = 0;
