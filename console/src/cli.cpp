@@ -13,8 +13,9 @@ int run_cli(int argc, char** argv) {
         "arc-console: the operators' terminal. Shows the live alarm queue, the selected alarm's\n"
         "subscriber, device and timeline, and takes, notes, calls, dispatches and closes alarms.\n"
         "Keys are shown at the bottom of the screen: arrows/j k select, t take, r release,\n"
-        "a acknowledge, n note, c call log, d dispatch, x close, s sensitive data (while you hold\n"
-        "the alarm), Tab switch pane, L language, v/F2 supervisor view, q quit.",
+        "a acknowledge, n note, c call log, d dispatch (to a proposed team), x close, p phone\n"
+        "report (a case from a call), s sensitive data (while you hold the alarm), Tab switch\n"
+        "pane, L language, v/F2 supervisor view, q quit.",
         "arc-console"};
     std::string socket;
     std::string connect;

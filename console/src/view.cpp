@@ -720,7 +720,7 @@ std::vector<key_item> main_keys(const app& a) {
         {"c", t("call"), false, it ? "chiam" : ""},
         {"d", t("dispatch"), false, it ? "" : "disp"},
         {"x", t("close"), false, ""},
-        {"p", t("phone report"), false, it ? "segn" : "phone"},
+        {"p", t("phone report"), true, it ? "segn" : "phone"},
         {"s", t("sensitive"), false, "sens"},
         {"Tab", t("pane"), true, ""},
         {"L", t("lang"), true, ""},
