@@ -26,6 +26,7 @@
 #include "arc/security/field_crypto.hpp"
 #include "arc/storage/security.hpp"
 #include "arc/storage/store.hpp"
+#include "arc/teams/schedule.hpp"
 
 namespace {
 
@@ -225,6 +226,17 @@ int main(int argc, char** argv) {
             dog.stop();
         };
         opts.event_codes = std::move(event_codes);
+        try {
+            // Duty schedules and the dispatch proposal read Italian local time from tzdata.
+            (void)arc::teams::format_local(std::chrono::time_point_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now()));
+        } catch (const std::exception& e) {
+            spdlog::error(
+                "time zone Europe/Rome unavailable ({}): team duty schedules and the "
+                "dispatch proposal fail until tzdata is installed (apt-get install "
+                "tzdata); alarms are received and shown as usual",
+                e.what());
+        }
         arc::daemon::server srv(io, cfg, writer, opts);
         srv.start();
         dog.start();
