@@ -64,7 +64,32 @@ struct metrics_http::impl : std::enable_shared_from_this<impl> {
             parser.body_limit(0);
             auto [rec, bytes] = co_await http::async_read(stream, buffer, parser, use_nothrow);
             if (rec) {
-                break;  // closed, timed out, oversize or malformed: nothing to answer
+                // Closed or timed out: nobody to answer. Oversize or malformed: say so, close.
+                const bool gone = rec == http::error::end_of_stream ||
+                                  rec == beast::error::timeout || rec == net::error::eof ||
+                                  rec == net::error::connection_reset ||
+                                  rec == net::error::operation_aborted || stopped;
+                if (!gone) {
+                    http::response<http::string_body> bad;
+                    bad.version(11);
+                    bad.keep_alive(false);
+                    bad.set(http::field::server, "arcd");
+                    bad.set(http::field::content_type, "text/plain; charset=utf-8");
+                    if (rec == http::error::header_limit) {
+                        bad.result(http::status::request_header_fields_too_large);
+                        bad.body() = fmt::format("request header over {} bytes\n", header_limit);
+                    } else if (rec == http::error::body_limit) {
+                        bad.result(http::status::payload_too_large);
+                        bad.body() = "a scrape has no body\n";
+                    } else {
+                        bad.result(http::status::bad_request);
+                        bad.body() = fmt::format("bad request: {}\n", rec.message());
+                    }
+                    bad.prepare_payload();
+                    stream.expires_after(read_deadline);
+                    co_await http::async_write(stream, bad, use_nothrow);
+                }
+                break;
             }
             const auto& req = parser.get();
             http::response<http::string_body> res;

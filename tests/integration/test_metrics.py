@@ -110,6 +110,28 @@ class Metrics(DaemonCase):
         status, headers, body = self.request(method="HEAD")
         self.assertEqual((status, body), (200, ""))
 
+    def raw(self, data):
+        import socket
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(data)
+            reply = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return reply
+                reply += chunk
+
+    def test_malformed_and_oversize_requests_get_an_answer_then_close(self):
+        reply = self.raw(b"GARBAGE\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 400 "), reply)
+        reply = self.raw(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 9000 + b"\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 431 "), reply)
+        self.assertIn(b"over 8192 bytes", reply)
+        reply = self.raw(b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 413 "), reply)
+        # The endpoint still answers a good scrape afterwards.
+        self.assertEqual(self.request()[0], 200)
+
     def test_off_loopback_is_a_config_error(self):
         r = run([BIN["arcd"], "--config", os.path.join(test_arc.SOURCE, "config", "arcd.toml"),
                  "--set", f"listen.api={self.tmp}/x.sock", "--set", f"storage.path={self.tmp}/x.db",
