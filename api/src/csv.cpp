@@ -272,4 +272,37 @@ std::string write_record(const std::vector<std::string>& cells, char separator) 
     return out;
 }
 
+namespace {
+
+bool needs_guard(std::string_view cell) {
+    if (cell.empty()) {
+        return false;
+    }
+    const char c = cell.front();
+    if (c == '=' || c == '@' || c == '\t' || c == '\r') {
+        return true;
+    }
+    if (c == '+' || c == '-') {
+        const char next = cell.size() > 1 ? cell[1] : ' ';
+        return !(next == ' ' || (next >= '0' && next <= '9'));
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string guard_formula(std::string cell) {
+    if (needs_guard(cell)) {
+        cell.insert(cell.begin(), '\'');
+    }
+    return cell;
+}
+
+std::string unguard_formula(std::string cell) {
+    if (cell.size() > 1 && cell.front() == '\'' && needs_guard(std::string_view(cell).substr(1))) {
+        cell.erase(cell.begin());
+    }
+    return cell;
+}
+
 }  // namespace arc::api::csv

@@ -214,4 +214,19 @@ TEST(csv, write_then_read_round_trips) {
     }
 }
 
+TEST(csv, formulas_are_written_as_text_and_read_back_as_given) {
+    // What a spreadsheet would run: guarded with an apostrophe.
+    for (const std::string f :
+         {"=HYPERLINK(\"http://x\")", "@SUM(A1)", "+A1", "-A1+1", "=1+1", "\tx", "\rx"}) {
+        EXPECT_EQ(csv::guard_formula(f), "'" + f) << f;
+        EXPECT_EQ(csv::unguard_formula(csv::guard_formula(f)), f) << f;
+    }
+    // What is data: phones, negative numbers, ordinary text, an apostrophe of its own.
+    for (const std::string d : {"+39 335 1234567", "+390543712000", "-5", "- nota", "D'Amico",
+                                "'tra apici'", "", "Forlì", "'"}) {
+        EXPECT_EQ(csv::guard_formula(d), d) << d;
+        EXPECT_EQ(csv::unguard_formula(d), d) << d;
+    }
+}
+
 }  // namespace

@@ -281,5 +281,31 @@ class Csv(DaemonCase):
             fresh.stop()
             shutil.rmtree(fresh_dir, ignore_errors=True)
 
+    def test_formulas_are_exported_as_text_and_imported_back(self):
+        rows = [["codice", "cognome", "nome", "comune", "note_accesso", "telefono"],
+                ["TS-0100", "Rossi", "Ugo", "Forlì", "=HYPERLINK(\"http://x\";\"ok\")",
+                 "+39 0543 712000"]]
+        r = self.arcctl("import", "subscribers", self.write("f.csv", csv_text(rows, ";")))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        out = os.path.join(self.tmp, "f-export.csv")
+        r = self.arcctl("export", "subscribers", "--output", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out, encoding="utf-8-sig") as f:
+            text = f.read()
+        self.assertIn("'=HYPERLINK", text)   # a spreadsheet shows it, never runs it
+        self.assertIn(";+39 0543 712000;", text)  # a phone stays a phone
+        fresh_dir = tempfile.mkdtemp(prefix="arc-it-fresh-")
+        fresh = Daemon(fresh_dir)
+        fresh.start()
+        try:
+            r = self.arcctl("import", "subscribers", out, daemon=fresh)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            s = self.by_code("TS-0100", fresh)
+            self.assertEqual(s["address"]["access_notes"], '=HYPERLINK("http://x";"ok")')
+            self.assertEqual(s["phones"], ["+39 0543 712000"])
+        finally:
+            fresh.stop()
+            shutil.rmtree(fresh_dir, ignore_errors=True)
+
 if __name__ == "__main__":
     test_arc.main()

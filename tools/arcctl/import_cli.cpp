@@ -116,7 +116,12 @@ import_outcome run_import(const import_cli& c, const std::function<json(const js
                  "not valid UTF-8 (save the file as UTF-8)"});
             continue;
         }
-        json item{{"row", row}, {"cells", r.cells}};
+        std::vector<std::string> cells;
+        cells.reserve(r.cells.size());
+        for (const std::string& cell : r.cells) {
+            cells.push_back(csv::unguard_formula(cell));  // as export guarded it
+        }
+        json item{{"row", row}, {"cells", std::move(cells)}};
         const std::size_t size = item.dump().size();
         if (chunk_size + size > chunk_bytes) {
             flush();
@@ -185,7 +190,12 @@ import_outcome run_export(const import_cli& c, const std::function<json(const js
             first = false;
         }
         for (const json& r : page.at("rows")) {
-            text += csv::write_record(r.get<std::vector<std::string>>(), sep);
+            // A cell a spreadsheet would run as a formula is written as text.
+            std::vector<std::string> cells = r.get<std::vector<std::string>>();
+            for (std::string& cell : cells) {
+                cell = csv::guard_formula(std::move(cell));
+            }
+            text += csv::write_record(cells, sep);
             ++rows;
         }
         if (page.value("next", json(nullptr)).is_null()) {

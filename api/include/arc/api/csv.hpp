@@ -79,6 +79,14 @@ char detect_separator(std::string_view text);
 /// Whether `s` is valid UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
 bool valid_utf8(std::string_view s);
 
+/// A cell as a spreadsheet must not run it: one starting with '=', '@', a tab or a CR, or with
+/// '+' or '-' not followed by a digit or a space (a formula, not "+39 335…" or "-5"), gets a
+/// leading apostrophe, which spreadsheets show as text. unguard_formula undoes exactly that.
+std::string guard_formula(std::string cell);
+/// The cell as written before guard_formula (an apostrophe followed by what it guards is
+/// dropped; anything else is left alone).
+std::string unguard_formula(std::string cell);
+
 /// One record as a line ending in CRLF; cells holding the separator, a quote, CR or LF (or
 /// starting/ending with a space) are quoted, quotes doubled.
 std::string write_record(const std::vector<std::string>& cells, char separator);
