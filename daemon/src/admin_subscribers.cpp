@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <limits>
@@ -29,6 +31,9 @@ namespace security = arc::security;
 constexpr std::string_view actor = "admin-socket";
 
 [[noreturn]] void invalid(std::string message) { throw field_error{"invalid", std::move(message)}; }
+
+// subscriber.list: the most subscribers in one page.
+constexpr std::size_t list_page_max = 1000;
 
 const json* find(const json& obj, const char* name) {
     const auto it = obj.find(name);
@@ -547,14 +552,58 @@ public:
         });
     }
 
-    void list() {
+    // One page of the subscribers (by last name, first name) matching `search`, if given.
+    void list(const json& req) {
+        const auto count_field = [&](const char* name, std::int64_t fallback, std::int64_t lo,
+                                     std::int64_t hi) {
+            const json* v = find(req, name);
+            if (v == nullptr) {
+                return fallback;
+            }
+            if (!v->is_number_integer() || v->get<std::int64_t>() < lo ||
+                v->get<std::int64_t>() > hi) {
+                throw field_error{
+                    "invalid", fmt::format("{}: must be an integer from {} to {}", name, lo, hi)};
+            }
+            return v->get<std::int64_t>();
+        };
+        const auto offset = static_cast<std::size_t>(count_field("offset", 0, 0, INT32_MAX));
+        const auto limit =
+            static_cast<std::size_t>(count_field("limit", static_cast<std::int64_t>(list_page_max),
+                                                 1, static_cast<std::int64_t>(list_page_max)));
+        const auto lower = [](std::string s) {
+            for (char& c : s) {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            return s;
+        };
+        std::string search;
+        if (const json* v = find(req, "search")) {
+            search = lower(text(*v, "search", 100));
+        }
         storage::database& db = backend_.read_db();
         json out = json::array();
         const std::int64_t now = backend_.now_ms();
+        std::size_t total = 0;
         for (const auto& s : storage::list_subscribers(db)) {
-            out.push_back(subscriber_to_json(s, false, nullptr, now));
+            if (!search.empty()) {
+                const std::string hay =
+                    lower(s.code + "\n" + s.last_name + "\n" + s.first_name + "\n" + s.first_name +
+                          " " + s.last_name + "\n" + s.comune);
+                if (hay.find(search) == std::string::npos) {
+                    continue;
+                }
+            }
+            if (total >= offset && total < offset + limit) {
+                out.push_back(subscriber_to_json(s, false, nullptr, now));
+            }
+            ++total;
         }
-        reply_.ok(json{{"subscribers", std::move(out)}});
+        const std::size_t end = std::min(total, offset + limit);
+        reply_.ok(json{{"subscribers", std::move(out)},
+                       {"total", total},
+                       {"offset", offset},
+                       {"next", end < total ? json(end) : json(nullptr)}});
     }
 
     void remove(const json& req) {
@@ -859,7 +908,7 @@ bool handle_subscriber_command(const std::string& cmd, const json& req, admin_ba
         } else if (cmd == "subscriber.show") {
             h.show(req);
         } else if (cmd == "subscriber.list") {
-            h.list();
+            h.list(req);
         } else if (cmd == "subscriber.remove") {
             h.remove(req);
         } else if (cmd == "subscriber.set_status") {

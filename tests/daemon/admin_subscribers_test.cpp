@@ -114,6 +114,52 @@ TEST_F(admin_subscribers_test, add_show_hides_sensitive_fields_unless_asked_and_
     expect_error(call(json{{"cmd", "subscriber.show"}, {"subscriber", 999}}), "not_found");
 }
 
+TEST_F(admin_subscribers_test, list_pages_and_searches) {
+    const char* names[][3] = {{"TS-1", "Rossi", "Nicolò"},
+                              {"TS-2", "Bianchi", "Anna"},
+                              {"TS-3", "Rossini", "Ugo"},
+                              {"TS-4", "Verdi", "Carla"},
+                              {"TS-5", "Neri", "Paolo"}};
+    for (const auto& n : names) {
+        ASSERT_EQ(
+            call(json{
+                {"cmd", "subscriber.add"},
+                {"code", n[0]},
+                {"last_name", n[1]},
+                {"first_name", n[2]},
+                {"address", {{"comune", n[0] == std::string("TS-4") ? "Forlì" : "Torino"}}}})["ok"],
+            true);
+    }
+    json r = call(json{{"cmd", "subscriber.list"}, {"limit", 2}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["total"], 5);
+    ASSERT_EQ(r["result"]["subscribers"].size(), 2U);
+    EXPECT_EQ(r["result"]["subscribers"][0]["last_name"], "Bianchi");  // by last name
+    EXPECT_EQ(r["result"]["next"], 2);
+    r = call(json{{"cmd", "subscriber.list"}, {"limit", 2}, {"offset", 4}});
+    ASSERT_EQ(r["result"]["subscribers"].size(), 1U);
+    EXPECT_EQ(r["result"]["subscribers"][0]["last_name"], "Verdi");
+    EXPECT_EQ(r["result"]["next"], nullptr);
+
+    r = call(json{{"cmd", "subscriber.list"}, {"search", "ROSS"}});
+    EXPECT_EQ(r["result"]["total"], 2);
+    EXPECT_EQ(r["result"]["subscribers"][0]["code"], "TS-1");
+    EXPECT_EQ(r["result"]["subscribers"][1]["code"], "TS-3");
+    r = call(json{{"cmd", "subscriber.list"}, {"search", "forlì"}});
+    ASSERT_EQ(r["result"]["subscribers"].size(), 1U);
+    EXPECT_EQ(r["result"]["subscribers"][0]["code"], "TS-4");
+    r = call(json{{"cmd", "subscriber.list"}, {"search", "anna BIANCHI"}});
+    EXPECT_EQ(r["result"]["total"], 1) << "first and last name, any case";
+    r = call(json{{"cmd", "subscriber.list"}, {"search", "bianchi anna"}});
+    EXPECT_EQ(r["result"]["total"], 0);
+    r = call(json{{"cmd", "subscriber.list"}, {"search", "bianchi"}});
+    EXPECT_EQ(r["result"]["total"], 1);
+
+    expect_error(call(json{{"cmd", "subscriber.list"}, {"limit", 0}}), "invalid");
+    expect_error(call(json{{"cmd", "subscriber.list"}, {"limit", 1001}}), "invalid");
+    expect_error(call(json{{"cmd", "subscriber.list"}, {"offset", -1}}), "invalid");
+}
+
 TEST_F(admin_subscribers_test, field_errors_name_the_field) {
     const auto message_of = [&](json req) {
         const json r = call(req);

@@ -172,6 +172,8 @@ struct subscriber_cli {
     bool sensitive = false;
     std::string status;
     std::string until;
+    std::string search;
+    std::int64_t list_limit = 0;  // 0: every page
     std::int64_t subscriber = 0;  // --subscriber
     bool unassign = false;
 
@@ -331,6 +333,10 @@ std::shared_ptr<subscriber_cli> add_subscriber_commands(CLI::App& app, CLI::App&
     c->sub_show->add_flag("--sensitive", c->sensitive,
                           "include medical notes and key-safe code (audited)");
     c->sub_list = sub->add_subcommand("list", "list the subscribers");
+    c->sub_list->add_option("--search", c->search,
+                            "only those whose code, name or comune contains this (any case)");
+    c->sub_list->add_option("--limit", c->list_limit, "at most this many (default all)")
+        ->check(CLI::Range(1, 1000000));
     c->sub_remove = sub->add_subcommand("remove", "remove a subscriber (no device linked)");
     c->sub_remove->add_option("subscriber", c->id, "subscriber id")->required();
     c->sub_status = sub->add_subcommand(
@@ -403,8 +409,36 @@ std::optional<std::pair<json, std::string>> run_subscriber_commands(
         return subscriber_result(req);
     }
     if (*c.sub_list) {
-        json r = call(json{{"cmd", "subscriber.list"}});
-        return std::make_pair(r, subscribers_to_text(r.value("subscribers", json::array())));
+        // Page by page (arcd answers at most 1000 a time) until --limit or the last page.
+        json all = json::array();
+        json r;
+        std::int64_t offset = 0;
+        for (int page = 0; page < 1000; ++page) {
+            json req{{"cmd", "subscriber.list"}, {"offset", offset}};
+            if (!c.search.empty()) {
+                req["search"] = c.search;
+            }
+            const std::int64_t want =
+                c.list_limit > 0 ? c.list_limit - static_cast<std::int64_t>(all.size()) : 1000;
+            req["limit"] = std::min<std::int64_t>(want, 1000);
+            r = call(req);
+            for (auto& s : r.value("subscribers", json::array())) {
+                all.push_back(std::move(s));
+            }
+            const json next = r.value("next", json(nullptr));
+            if (!next.is_number_integer() ||
+                (c.list_limit > 0 && static_cast<std::int64_t>(all.size()) >= c.list_limit)) {
+                break;
+            }
+            offset = next.get<std::int64_t>();
+        }
+        const std::size_t total = r.value("total", all.size());
+        json result{{"subscribers", all}, {"total", total}};
+        std::string text = subscribers_to_text(all);
+        if (total > all.size()) {
+            text += fmt::format("{} of {} shown\n", all.size(), total);
+        }
+        return std::make_pair(result, std::move(text));
     }
     if (*c.sub_remove) {
         json r = call(json{{"cmd", "subscriber.remove"}, {"subscriber", c.id}});
