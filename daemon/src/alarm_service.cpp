@@ -571,6 +571,7 @@ engine::engine_config to_engine_config(const config::daemon_config& cfg) {
     }
     out.retired =
         in.retired_queue ? engine::retired_policy::queue : engine::retired_policy::record_only;
+    out.mission_accept_timeout = in.mission_accept_timeout;
     return out;
 }
 
