@@ -59,6 +59,7 @@ TEST(SchemaV3, UpgradesAVersion2DatabaseKeepingItsDevices) {
             "DROP INDEX devices_subscriber; ALTER TABLE devices DROP COLUMN subscriber_id;"
             "DROP TABLE contacts; DROP TABLE subscribers; DROP TABLE teams;"
             "DROP TABLE legal_holds; DROP INDEX alarm_log_event; DROP INDEX alarms_first_event;"
+            "DROP TABLE missions;"
             "DELETE FROM meta WHERE key = 'audit_head_seq'; PRAGMA user_version = 2;");
     }
     database db = database::open(path);
