@@ -125,7 +125,9 @@ protected:
     std::size_t audit_count(const std::string& action) {
         std::size_t n = 0;
         for (const auto& e : storage::read_audit(backend_.db_, 1, 10000)) {
-            n += e.entry.action == action ? 1 : 0;
+            if (e.entry.action == action) {
+                ++n;
+            }
         }
         return n;
     }
