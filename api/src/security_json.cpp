@@ -28,6 +28,7 @@ json operator_to_json(const arc::storage::operator_account& op, std::int64_t now
         {"disabled", op.disabled},
         {"locked_until", op.locked(now_ms) ? json(iso8601_utc(op.locked_until_ms)) : json(nullptr)},
         {"failed_logins", op.failed_logins},
+        {"team_id", op.team_id ? json(*op.team_id) : json(nullptr)},
         {"created", iso8601_utc(op.created_ms)},
         {"updated", iso8601_utc(op.updated_ms)}};
 }

@@ -387,6 +387,10 @@ constexpr key_spec known_keys[] = {
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.engine.storm_window = r.seconds(k, n, 1, 86400);
      }},
+    {"engine", "mission_accept_timeout_s",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.engine.mission_accept_timeout = r.seconds(k, n, 1, 86400);
+     }},
     {"engine", "supervision_grace_percent",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.engine.supervision_grace_percent = static_cast<int>(r.integer(k, n, 0, 1000));

@@ -203,6 +203,7 @@ constexpr std::array state_labels = {
     labels{"acknowledged", "confermato", "acked"},
     labels{"dispatched", "inviato", "dispatched"},
     labels{"accepted", "accettato", "accepted"},
+    labels{"on_the_way", "in viaggio", "on the way"},
     labels{"on_site", "sul posto", "on site"},
     labels{"mission_done", "missione ok", "done"},
     labels{"closed", "chiuso", "closed"},

@@ -18,6 +18,7 @@
 #include "admin_cases.hpp"
 #include "admin_events.hpp"
 #include "admin_import.hpp"
+#include "admin_missions.hpp"
 #include "admin_retention.hpp"
 #include "admin_subscribers.hpp"
 #include "admin_teams.hpp"
@@ -37,6 +38,7 @@
 #include "arc/storage/report.hpp"
 #include "arc/storage/security.hpp"
 #include "arc/storage/subscribers.hpp"
+#include "arc/storage/teams.hpp"
 
 namespace arc::daemon {
 namespace {
@@ -507,7 +509,7 @@ public:
             case storage::operator_role::installer:
                 return in(installer_cmds) || cmd.starts_with("device.");
             case storage::operator_role::team:
-                return false;
+                return cmd.starts_with("mission.");  // its own team's (admin_missions.cpp)
         }
         return false;
     }
@@ -787,7 +789,32 @@ private:
             };
         }
         return handle_subscriber_command(cmd, req, backend_, reply) ||
-               handle_team_command(cmd, req, backend_, reply);
+               handle_team_command(cmd, req, backend_, reply) || mission_command(cmd, req, reply);
+    }
+
+    // mission.*: a team account works its own team's missions; an admin any team's.
+    bool mission_command(const std::string& cmd, const json& req, const admin_reply& reply) {
+        if (!cmd.starts_with("mission.")) {
+            return false;
+        }
+        mission_scope scope;
+        if (session_ != nullptr && session_->who) {
+            scope.actor = session_->who->username;
+            if (session_->who->role == storage::operator_role::team) {
+                storage::database& db = backend_.read_db();
+                const auto op = storage::find_operator(db, session_->who->operator_id);
+                const auto t = op && op->team_id ? storage::find_team(db, *op->team_id)
+                                                 : std::optional<storage::team>{};
+                if (!t) {
+                    reply.fail("forbidden", "this team account is linked to no team");
+                    return true;
+                }
+                scope.team = t->name;
+            }
+        } else {
+            scope.actor = text_field(req, "actor", 64, "admin");
+        }
+        return handle_mission_command(cmd, req, backend_, reply, scope);
     }
 
     // True when `who` holds an open alarm of a device of subscriber `subscriber_id`: an
@@ -1135,6 +1162,18 @@ private:
         op.role = role_field(req);
         op.display_name = text_field(req, "display_name", 128, "");
         op.password_hash = password_hash_field(req);
+        if (const auto team = optional_string(req, "team")) {
+            if (op.role != storage::operator_role::team) {
+                throw request_error{"invalid", "team: only an account of role team has a team"};
+            }
+            const auto t = storage::find_team_by_name(backend_.read_db(), *team);
+            if (!t) {
+                throw request_error{"invalid", fmt::format("team: no team '{}'", *team)};
+            }
+            op.team_id = t->id;
+        } else if (op.role == storage::operator_role::team) {
+            throw request_error{"invalid", "team: an account of role team needs --team NAME"};
+        }
         op.created_ms = backend_.now_ms();
         op.updated_ms = op.created_ms;
         auto state = std::make_shared<operator_state>();
@@ -1148,7 +1187,10 @@ private:
                 storage::insert_operator(db, op);
                 storage::append_audit(
                     db, audit(src, "operator.add", op.username,
-                              fmt::format("role={}", storage::to_string(op.role)), op.created_ms));
+                              fmt::format("role={}{}", storage::to_string(op.role),
+                                          op.team_id ? fmt::format(" team_id={}", *op.team_id)
+                                                     : std::string()),
+                              op.created_ms));
                 state->op = storage::find_operator(db, op.username);
             },
             [self, state, username = op.username](std::error_code ec, const std::string& message) {
@@ -1323,6 +1365,19 @@ private:
         }
         if (text_name != nullptr) {
             request.text = text_field(req, text_name, 4096);
+        }
+        if (action == alarm_action::dispatch) {
+            // The team's stored spelling, which its team accounts match (missions.hpp).
+            if (const auto t = storage::find_team_by_name(backend_.read_db(), request.text)) {
+                request.text = t->name;
+            } else if (operator_api) {
+                throw request_error{
+                    "invalid", fmt::format("team: no team '{}' (see team.list)", request.text)};
+            }
+            request.note = optional_string(req, "instructions").value_or("");
+            if (request.note.size() > 4096) {
+                throw request_error{"invalid", "instructions: at most 4096 bytes"};
+            }
         }
         if (action == alarm_action::close && operator_api) {
             const std::vector<std::string> allowed = backend_.outcomes();

@@ -317,7 +317,7 @@ void alarm_service::act(const action_request& request, engine::time_point now,
             out = engine_.acknowledge(request.id, request.actor, now);
             break;
         case alarm_action::dispatch:
-            out = engine_.dispatch(request.id, request.actor, request.text, now);
+            out = engine_.dispatch(request.id, request.actor, request.text, request.note, now);
             break;
         case alarm_action::close:
             out = engine_.close(request.id, request.actor, request.text, now);
@@ -331,6 +331,22 @@ void alarm_service::act(const action_request& request, engine::time_point now,
             break;
         case alarm_action::reassign:
             out = engine_.reassign(request.id, request.actor, request.text, now);
+            break;
+        case alarm_action::accept:
+            out = engine_.accept(request.id, request.actor, now);
+            break;
+        case alarm_action::decline:
+            out = engine_.decline(request.id, request.actor, request.text, now);
+            break;
+        case alarm_action::depart:
+            out = engine_.depart(request.id, request.actor, now);
+            break;
+        case alarm_action::arrive:
+            out = engine_.arrive(request.id, request.actor, now);
+            break;
+        case alarm_action::complete:
+            out = engine_.complete_mission(request.id, request.actor, request.text, request.note,
+                                           now);
             break;
     }
     if (!out) {
@@ -616,6 +632,7 @@ engine::engine_config to_engine_config(const config::daemon_config& cfg) {
     }
     out.retired =
         in.retired_queue ? engine::retired_policy::queue : engine::retired_policy::record_only;
+    out.mission_accept_timeout = in.mission_accept_timeout;
     return out;
 }
 

@@ -52,7 +52,12 @@ enum class alarm_action : std::uint8_t {
     note,
     release,
     reassign,
-    call
+    call,
+    accept,    ///< mission steps of the team (admin_missions.cpp)
+    decline,   ///< text: reason
+    depart,    ///< on the way
+    arrive,    ///< on site
+    complete,  ///< text: outcome, note: the team's note
 };
 
 /// One operator action as requested.
@@ -62,6 +67,8 @@ struct action_request {
     std::string actor;
     std::string text;  ///< team (dispatch), outcome (close), note text (note), new holder
                        ///< (reassign), "whom number outcome" (call)
+    /// Dispatch: the instructions for the team; complete: the team's note.
+    std::string note;
     /// An operator of the operator API: steps other than take on an alarm someone else holds
     /// are refused ("held by X"). False for supervisors, admins and the admin socket.
     bool holder_only = false;

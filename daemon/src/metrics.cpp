@@ -116,10 +116,11 @@ std::string render_metrics(const json& status, const latency_histogram& store_la
     // Open alarms by class and state; the storm members are counted in their storm's class too.
     constexpr std::array classes{config::alarm_class::critical, config::alarm_class::urgent,
                                  config::alarm_class::technical, config::alarm_class::log_only};
-    constexpr std::array states{engine::alarm_state::new_alarm,    engine::alarm_state::taken,
-                                engine::alarm_state::acknowledged, engine::alarm_state::dispatched,
-                                engine::alarm_state::accepted,     engine::alarm_state::on_site,
-                                engine::alarm_state::mission_done};
+    constexpr std::array states{
+        engine::alarm_state::new_alarm,    engine::alarm_state::taken,
+        engine::alarm_state::acknowledged, engine::alarm_state::dispatched,
+        engine::alarm_state::accepted,     engine::alarm_state::on_the_way,
+        engine::alarm_state::on_site,      engine::alarm_state::mission_done};
     w.head("arc_open_alarms", "gauge", "Open alarms by class and state");
     for (const auto cls : classes) {
         for (const auto state : states) {

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "arc/config/event_codes.hpp"
+#include "arc/storage/missions.hpp"
 
 namespace arc::storage {
 
@@ -117,6 +118,7 @@ public:
                 break;
             case eng::change_kind::escalated:
                 log(id, c, c.detail.empty() ? std::to_string(c.alarm.level) : c.detail);
+                apply_mission_change(db_, c);
                 break;
             case eng::change_kind::restore_noted:
                 set_int(id, "UPDATE alarms SET restored_ms = ?2 WHERE id = ?1", at);
@@ -126,7 +128,12 @@ public:
                 if (c.transition && c.transition->to == eng::alarm_state::dispatched) {
                     set_text(id, "UPDATE alarms SET team = ?2 WHERE id = ?1", c.transition->detail);
                 }
+                if (c.transition && c.transition->from == eng::alarm_state::dispatched &&
+                    c.transition->to == eng::alarm_state::acknowledged) {
+                    set_text(id, "UPDATE alarms SET team = ?2 WHERE id = ?1", "");  // declined
+                }
                 log(id, c, c.detail);
+                apply_mission_change(db_, c);
                 break;
             case eng::change_kind::closed:
                 close(id, at, c.detail);

@@ -263,8 +263,35 @@ CREATE TABLE cases (
     created_ms     INTEGER NOT NULL
 );
 )sql"},
-    // Next steps (DESIGN.md domain model), one version each, when their code lands:
-    // missions with their timeline.
+    // PIS missions (arc/storage/missions.hpp): one row per dispatch of an alarm to a team, with
+    // each step's time as the engine stamped it; a declined mission keeps its reason, a done
+    // one its outcome and the team's note (the hand-over for a referral). An operator account
+    // of role team belongs to one team (team_id), whose missions it works.
+    migration{9, R"sql(
+CREATE TABLE missions (
+    id             INTEGER PRIMARY KEY,
+    alarm_id       INTEGER NOT NULL,
+    team           TEXT NOT NULL,
+    operator       TEXT NOT NULL,
+    instructions   TEXT NOT NULL DEFAULT '',
+    state          TEXT NOT NULL DEFAULT 'dispatched'
+                   CHECK (state IN ('dispatched', 'accepted', 'on_the_way', 'on_site', 'done',
+                                    'declined')),
+    dispatched_ms  INTEGER NOT NULL,
+    accepted_ms    INTEGER,
+    on_the_way_ms  INTEGER,
+    on_site_ms     INTEGER,
+    done_ms        INTEGER,
+    declined_ms    INTEGER,
+    escalated_ms   INTEGER,
+    decline_reason TEXT NOT NULL DEFAULT '',
+    outcome        TEXT NOT NULL DEFAULT '',
+    note           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX missions_team ON missions (team COLLATE NOCASE, id DESC);
+CREATE INDEX missions_alarm ON missions (alarm_id, id DESC);
+ALTER TABLE operators ADD COLUMN team_id INTEGER REFERENCES teams (id);
+)sql"},
 };
 
 class storage_category_impl : public std::error_category {

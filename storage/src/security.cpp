@@ -45,7 +45,7 @@ sec::hash32 to_hash(const std::string& bytes) {
 
 constexpr std::string_view operator_columns =
     "id, username, display_name, role, password_hash, disabled, failed_logins, locked_until_ms, "
-    "created_ms, updated_ms";
+    "created_ms, updated_ms, team_id";
 
 operator_account read_operator(const detail::statement& stmt) {
     operator_account op;
@@ -59,6 +59,9 @@ operator_account read_operator(const detail::statement& stmt) {
     op.locked_until_ms = stmt.column_int64(7);
     op.created_ms = stmt.column_int64(8);
     op.updated_ms = stmt.column_int64(9);
+    if (!stmt.column_is_null(10)) {
+        op.team_id = stmt.column_int64(10);
+    }
     return op;
 }
 
@@ -346,8 +349,8 @@ std::int64_t insert_operator(database& db, const operator_account& op) {
     }
     detail::statement stmt(db,
                            "INSERT INTO operators (username, display_name, role, password_hash, "
-                           "disabled, failed_logins, locked_until_ms, created_ms, updated_ms) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                           "disabled, failed_logins, locked_until_ms, created_ms, updated_ms, "
+                           "team_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     stmt.bind_text(1, op.username);
     stmt.bind_text(2, op.display_name);
     stmt.bind_text(3, to_string(op.role));
@@ -357,6 +360,11 @@ std::int64_t insert_operator(database& db, const operator_account& op) {
     stmt.bind(7, op.locked_until_ms);
     stmt.bind(8, op.created_ms);
     stmt.bind(9, op.updated_ms);
+    if (op.team_id) {
+        stmt.bind(10, *op.team_id);
+    } else {
+        stmt.bind_null(10);
+    }
     stmt.step();
     return sqlite3_last_insert_rowid(db.handle());
 }

@@ -99,6 +99,7 @@ TEST_F(ConfigTest, ShippedConfigHasEveryKey) {
                             "supervision_grace_percent",
                             "supervision_grace_fixed_s",
                             "retired_devices",
+                            "mission_accept_timeout_s",
                             "event_codes",
                             "event_code_overrides",
                             "home_unit",
@@ -496,6 +497,7 @@ TEST_F(ConfigTest, EngineDefaultsWhenSectionAbsent) {
         {"home_unit", seconds(86400)}, {"gps_mobile", seconds(86400)}, {"gateway", seconds(3600)}};
     EXPECT_EQ(e.supervision_interval, intervals);
     EXPECT_FALSE(e.retired_queue);
+    EXPECT_EQ(e.mission_accept_timeout, seconds(300));
     EXPECT_EQ(e.event_codes, "config/event-codes.toml");
     EXPECT_TRUE(e.event_code_overrides.empty());
 }
@@ -532,6 +534,7 @@ storm_window_s = 300
 supervision_grace_percent = 0
 supervision_grace_fixed_s = 0
 retired_devices = "queue"
+mission_accept_timeout_s = 45
 event_codes = "/etc/arc/event-codes.toml"
 event_code_overrides = ["site.toml", "vendor/acme.toml"]
 
@@ -549,6 +552,7 @@ home_unit = 604800
     EXPECT_EQ(e.supervision_grace_percent, 0);
     EXPECT_EQ(e.supervision_grace_fixed, seconds(0));
     EXPECT_TRUE(e.retired_queue);
+    EXPECT_EQ(e.mission_accept_timeout, seconds(45));
     EXPECT_EQ(e.event_codes, "/etc/arc/event-codes.toml");
     EXPECT_EQ(e.event_code_overrides,
               (std::vector<std::filesystem::path>{"site.toml", "vendor/acme.toml"}));

@@ -106,12 +106,14 @@ TEST_F(LifecycleTest, FullLifecycleWithMission) {
     step(engine_.acknowledge(id, "anna", now_), alarm_state::acknowledged);
     step(engine_.dispatch(id, "anna", "pis-nord", now_), alarm_state::dispatched);
     step(engine_.accept(id, "pis-nord", now_), alarm_state::accepted);
+    step(engine_.depart(id, "pis-nord", now_), alarm_state::on_the_way);
     step(engine_.arrive(id, "pis-nord", now_), alarm_state::on_site);
-    step(engine_.complete_mission(id, "pis-nord", now_), alarm_state::mission_done);
+    step(engine_.complete_mission(id, "pis-nord", "resolved_on_site", "", now_),
+         alarm_state::mission_done);
     const alarm timeline_holder = *engine_.find(id);
     EXPECT_EQ(timeline_holder.holder, "anna");
     EXPECT_EQ(timeline_holder.team, "pis-nord");
-    ASSERT_EQ(timeline_holder.timeline.size(), 7U);  // opening + 6 steps
+    ASSERT_EQ(timeline_holder.timeline.size(), 8U);  // opening + 7 steps
     EXPECT_EQ(timeline_holder.timeline[4].actor, "pis-nord");
     EXPECT_EQ(timeline_holder.timeline[4].at, t0 + 30s);
 
@@ -137,10 +139,20 @@ TEST_F(LifecycleTest, CloseAfterAcknowledgeWithoutMission) {
 
 // Every action from every state it is not allowed in.
 TEST_F(LifecycleTest, IllegalTransitionsAreRefused) {
-    enum class action { take, acknowledge, dispatch, accept, arrive, complete, close };
+    enum class action {
+        take,
+        acknowledge,
+        dispatch,
+        accept,
+        decline,
+        depart,
+        arrive,
+        complete,
+        close
+    };
     const std::vector<action> actions = {action::take,   action::acknowledge, action::dispatch,
-                                         action::accept, action::arrive,      action::complete,
-                                         action::close};
+                                         action::accept, action::decline,     action::depart,
+                                         action::arrive, action::complete,    action::close};
     // The state each action needs; close is also allowed from acknowledged.
     const auto allowed = [](action a, alarm_state s) {
         switch (a) {
@@ -151,9 +163,12 @@ TEST_F(LifecycleTest, IllegalTransitionsAreRefused) {
             case action::dispatch:
                 return s == alarm_state::acknowledged;
             case action::accept:
+            case action::decline:
                 return s == alarm_state::dispatched;
-            case action::arrive:
+            case action::depart:
                 return s == alarm_state::accepted;
+            case action::arrive:
+                return s == alarm_state::on_the_way;
             case action::complete:
                 return s == alarm_state::on_site;
             case action::close:
@@ -171,18 +186,23 @@ TEST_F(LifecycleTest, IllegalTransitionsAreRefused) {
                 return engine_.dispatch(id, "anna", "pis", now_);
             case action::accept:
                 return engine_.accept(id, "pis", now_);
+            case action::decline:
+                return engine_.decline(id, "pis", "no car", now_);
+            case action::depart:
+                return engine_.depart(id, "pis", now_);
             case action::arrive:
                 return engine_.arrive(id, "pis", now_);
             case action::complete:
-                return engine_.complete_mission(id, "pis", now_);
+                return engine_.complete_mission(id, "pis", "resolved_on_site", "", now_);
             case action::close:
                 return engine_.close(id, "anna", "ok", now_);
         }
         return tl::make_unexpected(std::error_code{});
     };
     // Drive one alarm per reachable state, then try every action that is not allowed there.
-    const std::vector<action> path = {action::take,   action::acknowledge, action::dispatch,
-                                      action::accept, action::arrive,      action::complete};
+    const std::vector<action> path = {action::take,    action::acknowledge, action::dispatch,
+                                      action::accept,  action::depart,      action::arrive,
+                                      action::complete};
     for (std::size_t depth = 0; depth <= path.size(); ++depth) {
         const alarm_id id =
             raise(std::to_string(5000 + depth), alarm_class::critical, event_kind::fall);
@@ -301,8 +321,9 @@ TEST_F(LifecycleTest, PhoneCaseOpensTakenByTheOperatorAndNeverMergesWithDeviceAl
     ASSERT_TRUE(engine_.acknowledge(id, "anna", now_));
     ASSERT_TRUE(engine_.dispatch(id, "anna", "PIS Torino", now_));
     ASSERT_TRUE(engine_.accept(id, "pis1", now_));
+    ASSERT_TRUE(engine_.depart(id, "pis1", now_));
     ASSERT_TRUE(engine_.arrive(id, "pis1", now_));
-    ASSERT_TRUE(engine_.complete_mission(id, "pis1", now_));
+    ASSERT_TRUE(engine_.complete_mission(id, "pis1", "resolved_on_site", "", now_));
     ASSERT_TRUE(engine_.close(id, "anna", "resolved_on_site", now_));
     EXPECT_EQ(engine_.find(id), nullptr);
 }

@@ -308,9 +308,11 @@ TEST(RetentionSchema, MigrationFromV5KeepsData) {
         db.exec(
             "INSERT INTO alarms (class, kind, state, level, account, opened_ms, "
             "last_event_ms, event_count) VALUES ('critical', 'alarm', 'closed', 0, 'AB12', "
-            "1, 1, 1); DROP TABLE cases; DROP TABLE teams; DROP TABLE legal_holds; DROP INDEX alarm_log_event; DROP "
+            "1, 1, 1); DROP TABLE cases; DROP TABLE teams; DROP TABLE legal_holds; DROP INDEX "
+            "alarm_log_event; DROP "
             "INDEX "
-            "alarms_first_event; PRAGMA user_version = 5;");
+            "alarms_first_event; DROP TABLE missions; ALTER TABLE operators DROP COLUMN team_id; "
+            "PRAGMA user_version = 5;");
     }
     database db = database::open(path);
     EXPECT_EQ(db.schema_version(), current_schema_version());

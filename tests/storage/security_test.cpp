@@ -60,6 +60,7 @@ TEST(SchemaV3, UpgradesAVersion2DatabaseKeepingItsDevices) {
             "DROP TABLE contacts; DROP TABLE subscribers; DROP TABLE teams;"
             "DROP TABLE legal_holds; DROP TABLE cases; DROP INDEX alarm_log_event; DROP INDEX "
             "alarms_first_event;"
+            "DROP TABLE missions;"
             "DELETE FROM meta WHERE key = 'audit_head_seq'; PRAGMA user_version = 2;");
     }
     database db = database::open(path);

@@ -233,6 +233,8 @@ TEST(Subscribers, MigrationFromV4KeepsDevices) {
             "CREATE TABLE alarms (id INTEGER PRIMARY KEY, first_event_id INTEGER NOT NULL "
             "DEFAULT 0);"
             "CREATE TABLE alarm_log (id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL DEFAULT 0);"
+            // The v3 table that v8 (missions) links to a team.
+            "CREATE TABLE operators (id INTEGER PRIMARY KEY);"
             "INSERT INTO devices (account, protocol, mode, label, created_ms) "
             "VALUES ('AB12', 'dc09', 'active', 'kitchen', 7);"
             "PRAGMA user_version = 4;";

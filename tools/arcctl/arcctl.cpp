@@ -1455,6 +1455,8 @@ int run(int argc, const char* const* argv) {
         sub->add_option("id", alarm_id_text, "alarm id (42 or #42)")->required();
     }
     actions[2].app->add_option("--team", team, "the team dispatched")->required();
+    std::string instructions;
+    actions[2].app->add_option("--instructions", instructions, "what the team is to do");
     actions[3]
         .app->add_option("--outcome", outcome, "what happened, e.g. \"false alarm\"")
         ->required();
@@ -1473,6 +1475,8 @@ int run(int argc, const char* const* argv) {
         ->required()
         ->check(CLI::IsMember({"operator", "supervisor", "installer", "admin", "team"}));
     op_add->add_option("--name", display_name, "display name, e.g. \"Anna Rossi\"");
+    std::string op_team;
+    op_add->add_option("--team", op_team, "role team: the team whose missions it works");
     auto* op_passwd = operator_cmd->add_subcommand("passwd", "set an operator's password");
     op_passwd->add_option("username", username, "login name")->required();
     for (auto* sub : {op_add, op_passwd}) {
@@ -1682,6 +1686,9 @@ int run(int argc, const char* const* argv) {
                 if (given("--team")) {
                     req["team"] = team;
                 }
+                if (given("--instructions")) {
+                    req["instructions"] = instructions;
+                }
                 if (given("--outcome")) {
                     req["outcome"] = outcome;
                 }
@@ -1731,6 +1738,9 @@ int run(int argc, const char* const* argv) {
                      {"password", new_password(password_stdin, username)}};
             if (op_add->count("--name") > 0) {
                 req["display_name"] = display_name;
+            }
+            if (op_add->count("--team") > 0) {
+                req["team"] = op_team;
             }
             const auto r = call(g, req);
             print_result(g, r, operator_to_text(r.value("operator", json::object())));

@@ -22,6 +22,8 @@ std::string_view to_string(alarm_state value) noexcept {
             return "dispatched";
         case alarm_state::accepted:
             return "accepted";
+        case alarm_state::on_the_way:
+            return "on_the_way";
         case alarm_state::on_site:
             return "on_site";
         case alarm_state::mission_done:

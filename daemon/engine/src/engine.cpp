@@ -37,6 +37,16 @@ change device_change(change_kind kind, time_point at, std::uint64_t event_id,
     return c;
 }
 
+// When the alarm's current mission was dispatched (its last step into dispatched).
+std::optional<time_point> last_dispatch(const alarm& a) {
+    for (auto it = a.timeline.rbegin(); it != a.timeline.rend(); ++it) {
+        if (it->to == alarm_state::dispatched && it->from != alarm_state::dispatched) {
+            return it->at;
+        }
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 bool engine::queue_key::operator<(const queue_key& other) const {
@@ -62,6 +72,19 @@ void engine::arm_escalation(const alarm& a) {
     }
     // Measured from the alarm's opening, so a rebuilt engine resumes the same schedule.
     escalations_.push({a.opened_at + steps[static_cast<std::size_t>(a.level)], a.id, a.level});
+}
+
+void engine::arm_mission_timer(const alarm& a) {
+    const std::optional<time_point> dispatched = last_dispatch(a);
+    if (a.state != alarm_state::dispatched || !dispatched) {
+        return;
+    }
+    // Already escalated for this dispatch (an escalation at or after it): once is enough.
+    if (std::any_of(a.escalated_at.begin(), a.escalated_at.end(),
+                    [&](time_point at) { return at >= *dispatched; })) {
+        return;
+    }
+    mission_timers_.push({*dispatched + config_.mission_accept_timeout, a.id, *dispatched});
 }
 
 std::vector<alarm_id> engine::queue() const {
@@ -111,6 +134,9 @@ std::optional<time_point> engine::next_deadline() const {
     if (!escalations_.empty()) {
         next = escalations_.top().due;
     }
+    if (!mission_timers_.empty() && (!next || mission_timers_.top().due < *next)) {
+        next = mission_timers_.top().due;
+    }
     if (!device_timers_.empty() && (!next || device_timers_.top().due < *next)) {
         next = device_timers_.top().due;
     }
@@ -118,13 +144,36 @@ std::optional<time_point> engine::next_deadline() const {
 }
 
 std::size_t engine::pending_timers() const noexcept {
-    return escalations_.size() + device_timers_.size();
+    return escalations_.size() + mission_timers_.size() + device_timers_.size();
 }
 
 bool engine::escalation_is_stale(const escalation_timer& timer) const {
     const auto it = alarms_.find(timer.id);
     return it == alarms_.end() || it->second.state != alarm_state::new_alarm ||
            it->second.level != timer.level || it->second.storm_id.has_value();
+}
+
+bool engine::mission_timer_is_stale(const mission_timer& timer) const {
+    const auto it = alarms_.find(timer.id);
+    return it == alarms_.end() || it->second.state != alarm_state::dispatched ||
+           last_dispatch(it->second) != timer.dispatched_at;
+}
+
+void engine::fire_mission_timer(const mission_timer& timer, changes& out) {
+    if (mission_timer_is_stale(timer)) {
+        return;
+    }
+    alarm& a = alarms_.at(timer.id);
+    // The same escalation as an untaken alarm's: one level up in the queue, pushed to every
+    // console (the dispatching operator still holds it; supervisors see the level).
+    dequeue(a);
+    ++a.level;
+    a.escalated_at.push_back(timer.due);
+    enqueue(a);
+    out.push_back(make_change(change_kind::escalated, a, timer.due, system_actor));
+    out.back().detail = fmt::format(
+        "level {}: mission not accepted by {} within {} s", a.level, a.team,
+        std::chrono::duration_cast<std::chrono::seconds>(config_.mission_accept_timeout).count());
 }
 
 // Looks at the device heap's top once: drops it if superseded, moves it to the device's real
@@ -169,6 +218,9 @@ void engine::settle() {
     while (!escalations_.empty() && escalation_is_stale(escalations_.top())) {
         escalations_.pop();
     }
+    while (!mission_timers_.empty() && mission_timer_is_stale(mission_timers_.top())) {
+        mission_timers_.pop();
+    }
     while (settle_device_top()) {
     }
 }
@@ -180,10 +232,19 @@ changes engine::advance(time_point now, std::size_t max_changes) {
         settle();
         const bool escalation_due = !escalations_.empty() && escalations_.top().due <= now;
         const bool device_due = !device_timers_.empty() && device_timers_.top().due <= now;
-        if (!escalation_due && !device_due) {
+        const bool mission_due = !mission_timers_.empty() && mission_timers_.top().due <= now;
+        if (!escalation_due && !device_due && !mission_due) {
             break;
         }
-        if (escalation_due && (!device_due || escalations_.top().due <= device_timers_.top().due)) {
+        // Oldest first; on a tie escalations, then missions, then devices.
+        if (mission_due &&
+            (!escalation_due || mission_timers_.top().due < escalations_.top().due) &&
+            (!device_due || mission_timers_.top().due <= device_timers_.top().due)) {
+            const mission_timer timer = mission_timers_.top();
+            mission_timers_.pop();
+            fire_mission_timer(timer, out);
+        } else if (escalation_due &&
+                   (!device_due || escalations_.top().due <= device_timers_.top().due)) {
             const escalation_timer timer = escalations_.top();
             escalations_.pop();
             const auto it = alarms_.find(timer.id);
@@ -575,23 +636,70 @@ expected<changes> engine::acknowledge(alarm_id id, std::string_view op, time_poi
 }
 
 expected<changes> engine::dispatch(alarm_id id, std::string_view op, std::string_view team,
-                                   time_point now) {
+                                   std::string_view instructions, time_point now) {
     if (team.empty()) {
         return tl::make_unexpected(make_error_code(errc::missing_team));
     }
-    return step(id, op, alarm_state::acknowledged, alarm_state::dispatched, std::string(team), now);
+    auto out =
+        step(id, op, alarm_state::acknowledged, alarm_state::dispatched, std::string(team), now);
+    if (out) {
+        out->front().note = std::string(instructions);
+        arm_mission_timer(alarms_.at(id));
+        settle();
+    }
+    return out;
+}
+
+expected<changes> engine::dispatch(alarm_id id, std::string_view op, std::string_view team,
+                                   time_point now) {
+    return dispatch(id, op, team, {}, now);
 }
 
 expected<changes> engine::accept(alarm_id id, std::string_view actor, time_point now) {
     return step(id, actor, alarm_state::dispatched, alarm_state::accepted, {}, now);
 }
 
-expected<changes> engine::arrive(alarm_id id, std::string_view actor, time_point now) {
-    return step(id, actor, alarm_state::accepted, alarm_state::on_site, {}, now);
+expected<changes> engine::decline(alarm_id id, std::string_view actor, std::string_view reason,
+                                  time_point now) {
+    if (reason.find_first_not_of(" \t") == std::string_view::npos) {
+        return tl::make_unexpected(make_error_code(errc::missing_reason));
+    }
+    auto out = step(id, actor, alarm_state::dispatched, alarm_state::acknowledged,
+                    fmt::format("declined: {}", reason), now);
+    if (out) {
+        alarms_.at(id).team.clear();
+        out->front().note = std::string(reason);
+    }
+    return out;
 }
 
-expected<changes> engine::complete_mission(alarm_id id, std::string_view actor, time_point now) {
-    return step(id, actor, alarm_state::on_site, alarm_state::mission_done, {}, now);
+expected<changes> engine::depart(alarm_id id, std::string_view actor, time_point now) {
+    return step(id, actor, alarm_state::accepted, alarm_state::on_the_way, {}, now);
+}
+
+expected<changes> engine::arrive(alarm_id id, std::string_view actor, time_point now) {
+    return step(id, actor, alarm_state::on_the_way, alarm_state::on_site, {}, now);
+}
+
+expected<changes> engine::complete_mission(alarm_id id, std::string_view actor,
+                                           std::string_view outcome, std::string_view note,
+                                           time_point now) {
+    if (outcome.empty()) {
+        return tl::make_unexpected(make_error_code(errc::missing_outcome));
+    }
+    if (outcome == referral_outcome &&
+        note.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        return tl::make_unexpected(make_error_code(errc::missing_handover));
+    }
+    if (const alarm* a = find(id); a != nullptr && a->state != alarm_state::on_site) {
+        return tl::make_unexpected(make_error_code(errc::illegal_transition));
+    }
+    auto out =
+        step(id, actor, alarm_state::on_site, alarm_state::mission_done, std::string(outcome), now);
+    if (out) {
+        out->front().note = std::string(note);
+    }
+    return out;
 }
 
 expected<changes> engine::close(alarm_id id, std::string_view op, std::string_view outcome,
@@ -880,6 +988,7 @@ engine engine::rebuild(engine_config config, std::vector<alarm> open_alarms,
         if (!stored.storm_id) {
             e.enqueue(stored);
             e.arm_escalation(stored);
+            e.arm_mission_timer(stored);
         }
     }
     // Storm bookkeeping comes from the members' links, which storage keeps per alarm. A storm

@@ -25,6 +25,10 @@ public:
                 return "dispatch needs a team";
             case errc::storm_member:
                 return "alarm is part of a storm: act on the storm alarm";
+            case errc::missing_reason:
+                return "a mission is declined with a reason";
+            case errc::missing_handover:
+                return "a referral to the Servizio Sociale Professionale needs a hand-over note";
         }
         return "unknown engine error";
     }

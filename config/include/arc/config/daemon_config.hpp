@@ -80,6 +80,8 @@ struct engine_settings {
     };
     /// Events of a retired device: queued as for an active one (true) or only recorded (false).
     bool retired_queue = false;
+    /// A mission its team has not accepted this long after the dispatch escalates one level.
+    std::chrono::seconds mission_accept_timeout{300};
     /// The shipped event-code map and override files applied in order (load_event_codes);
     /// relative to the working directory.
     std::filesystem::path event_codes = "config/event-codes.toml";

@@ -71,6 +71,8 @@ struct operator_account {
     std::int64_t locked_until_ms = 0;  ///< 0: not locked
     std::int64_t created_ms = 0;
     std::int64_t updated_ms = 0;
+    /// Role team: the team (teams.id) whose missions the account works; empty for other roles.
+    std::optional<std::int64_t> team_id;
 
     /// Locked at `now_ms`.
     bool locked(std::int64_t now_ms) const noexcept { return locked_until_ms > now_ms; }

@@ -28,14 +28,16 @@ std::int64_t to_ms(time_point t) noexcept;
 /// The instant `ms` milliseconds after the epoch.
 time_point from_ms(std::int64_t ms) noexcept;
 
-/// DESIGN.md lifecycle: new → taken → acknowledged → [dispatched → accepted → on_site →
-/// mission_done] → closed.
+/// DESIGN.md lifecycle: new → taken → acknowledged → [dispatched → accepted → on_the_way →
+/// on_site → mission_done] → closed; a declined mission goes back to acknowledged. Storage keeps
+/// the names (to_string), not the numbers.
 enum class alarm_state : std::uint8_t {
     new_alarm,
     taken,
     acknowledged,
     dispatched,
     accepted,
+    on_the_way,
     on_site,
     mission_done,
     closed,
@@ -170,6 +172,9 @@ struct change {
     std::optional<transition_record> transition;  ///< transitioned / closed
     std::string actor;                            ///< operator or "system"
     std::string detail;                           ///< note text, outcome, test-mode end, ...
+    /// Mission steps: the dispatch's instructions, the decline's reason, the team's note on
+    /// mission done (detail then holds the team, "declined: reason", the outcome).
+    std::string note;
     /// storm_grouped: members moved; storm_joined: the one; storm_closed: the members closed
     /// with it (each from new to closed, with `transition` and `detail` as outcome).
     std::vector<alarm_id> members;

@@ -69,15 +69,32 @@ public:
                                time_point now);
     /// taken → acknowledged.
     expected<changes> acknowledge(alarm_id id, std::string_view op, time_point now);
-    /// acknowledged → dispatched to `team`.
+    /// acknowledged → dispatched to `team`, with the operator's `instructions` for it (the
+    /// change's `note`). Unless the team accepts within the configured mission_accept_timeout,
+    /// advance() escalates the alarm one level (once per dispatch).
+    expected<changes> dispatch(alarm_id id, std::string_view op, std::string_view team,
+                               std::string_view instructions, time_point now);
+    /// As above, without instructions.
     expected<changes> dispatch(alarm_id id, std::string_view op, std::string_view team,
                                time_point now);
     /// dispatched → accepted by the team.
     expected<changes> accept(alarm_id id, std::string_view actor, time_point now);
-    /// accepted → on_site.
+    /// dispatched → acknowledged: the team declines with `reason` (the change's `note`); the
+    /// alarm goes back to the operator who holds it, the team is cleared.
+    expected<changes> decline(alarm_id id, std::string_view actor, std::string_view reason,
+                              time_point now);
+    /// accepted → on_the_way.
+    expected<changes> depart(alarm_id id, std::string_view actor, time_point now);
+    /// on_the_way → on_site.
     expected<changes> arrive(alarm_id id, std::string_view actor, time_point now);
-    /// on_site → mission_done.
-    expected<changes> complete_mission(alarm_id id, std::string_view actor, time_point now);
+    /// on_site → mission_done with the team's `outcome` (the change's detail) and `note`; the
+    /// outcome referral_outcome needs a note, the hand-over to the social services.
+    expected<changes> complete_mission(alarm_id id, std::string_view actor,
+                                       std::string_view outcome, std::string_view note,
+                                       time_point now);
+
+    /// The mission outcome that hands the person over to the Servizio Sociale Professionale.
+    static constexpr std::string_view referral_outcome = "social_services_referral";
     /// acknowledged or mission_done → closed with `outcome`; a storm closes its open members.
     expected<changes> close(alarm_id id, std::string_view op, std::string_view outcome,
                             time_point now);
@@ -149,6 +166,12 @@ private:
         int level;  // the level the alarm must still be at for the timer to fire
         bool operator>(const escalation_timer& other) const { return due > other.due; }
     };
+    struct mission_timer {
+        time_point due;
+        alarm_id id;
+        time_point dispatched_at;  // the dispatch it watches: a later one has its own timer
+        bool operator>(const mission_timer& other) const { return due > other.due; }
+    };
     enum class device_timer_kind : std::uint8_t { silence, test_end };
     struct device_timer {
         time_point due;
@@ -194,6 +217,9 @@ private:
     void fire_device_timer(const device_timer& timer, changes& out);
     void push_silence_timer(device_entry& entry);
     bool escalation_is_stale(const escalation_timer& timer) const;
+    bool mission_timer_is_stale(const mission_timer& timer) const;
+    void fire_mission_timer(const mission_timer& timer, changes& out);
+    void arm_mission_timer(const alarm& a);
     bool settle_device_top();
     void settle();
 
@@ -204,6 +230,7 @@ private:
     std::map<device_kind_key, alarm_id> by_device_kind_;
     std::priority_queue<escalation_timer, std::vector<escalation_timer>, std::greater<>>
         escalations_;
+    std::priority_queue<mission_timer, std::vector<mission_timer>, std::greater<>> mission_timers_;
     std::unordered_map<std::string, time_point> seen_frames_;
     std::deque<std::pair<time_point, std::string>> seen_order_;
     std::map<event_kind, storm_track> storms_;

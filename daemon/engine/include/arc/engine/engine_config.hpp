@@ -46,6 +46,9 @@ struct engine_config {
         {"gateway", 1h},
     };
     retired_policy retired = retired_policy::record_only;
+    /// A dispatched mission the team has not accepted this long after its dispatch escalates
+    /// (one level, once per dispatch) to the operator who dispatched it and the supervisors.
+    duration mission_accept_timeout = 5min;
 };
 
 }  // namespace arc::engine

@@ -16,6 +16,8 @@ enum class errc {
     missing_outcome,     ///< close without an outcome
     missing_team,        ///< dispatch without a team
     storm_member,        ///< members of a storm are handled through their storm alarm
+    missing_reason,      ///< a mission declined without a reason
+    missing_handover,    ///< a referral to the social services without a hand-over note
 };
 
 /// The category of errc ("arc.engine").
