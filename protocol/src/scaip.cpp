@@ -576,10 +576,12 @@ void append_escaped(std::string& out, std::string_view text) {
             case '\'':
                 out += "&apos;";
                 break;
+            case '\r':
+                out += "&#13;";  // a raw CR would come back as LF (XML 1.0 §2.11)
+                break;
             default:
                 // Control characters other than TAB/CR/LF are not allowed in XML 1.0.
-                if (static_cast<unsigned char>(ch) >= 0x20 || ch == '\t' || ch == '\r' ||
-                    ch == '\n') {
+                if (static_cast<unsigned char>(ch) >= 0x20 || ch == '\t' || ch == '\n') {
                     out += ch;
                 }
                 break;

@@ -436,7 +436,8 @@ tl::expected<sip_message, sip_error> sip_stream_parser::next() {
     }
     const auto end = find_head_end(buffer_, 0);
     if (!end) {
-        if (buffer_.size() > limits_.max_header_bytes) {
+        // The blank line may still come: its first LF can be at most two bytes back.
+        if (buffer_.size() > limits_.max_header_bytes + 2) {
             return fail_with(make_error(
                 error::frame_too_large, "headers",
                 "more than " + std::to_string(limits_.max_header_bytes) + " bytes", 513));
