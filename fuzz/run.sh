@@ -2,15 +2,17 @@
 # Builds the libFuzzer targets with the "fuzz" preset (clang 14) and runs each for SECONDS seconds
 # (default 60), starting from the committed seed corpora. Exits non-zero on any crash, leak,
 # sanitizer report or timeout; reproducers land in build/fuzz/artifacts/.
-# Usage: fuzz/run.sh [SECONDS]
+# Usage: fuzz/run.sh [SECONDS] [TARGET...]  (default: every target)
 set -eu
 
 seconds=${1:-60}
+[ $# -gt 0 ] && shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 cmake --preset fuzz
-targets="fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_csv fuzz_sip_digest fuzz_schedule"
+all="fuzz_dc09 fuzz_sia_dcs fuzz_contact_id fuzz_surgard fuzz_csv fuzz_sip_digest fuzz_schedule scaip_mrq_fuzz sip_fuzz"
+targets=${*:-$all}
 # shellcheck disable=SC2086
 cmake --build --preset fuzz --target $targets -- -j2
 

@@ -6,6 +6,7 @@ packages=(
     libboost1.81-dev libsqlite3-dev sqlite3 libsodium-dev libfmt-dev libspdlog-dev
     libgtest-dev libgmock-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libssl-dev
     libncurses-dev libexpected-dev libsystemd-dev systemd libhowardhinnant-date-dev tzdata
+    libexpat1-dev
     clang libclang-rt-14-dev clang-format
     python3 socat tmux openssl
 )

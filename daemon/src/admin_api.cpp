@@ -224,8 +224,8 @@ storage::device device_fields(const json& req) {
     storage::device dev;
     dev.account = account_field(req);
     const std::string protocol = required_string(req, "protocol");
-    if (protocol != "dc09") {
-        throw request_error{"invalid", "protocol: only \"dc09\" is supported"};
+    if (protocol != "dc09" && protocol != "scaip") {
+        throw request_error{"invalid", "protocol: must be \"dc09\" or \"scaip\""};
     }
     dev.protocol = protocol;
     if (const auto key_text = optional_string(req, "key"); key_text && !key_text->empty()) {

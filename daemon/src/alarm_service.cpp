@@ -259,6 +259,55 @@ void alarm_service::normalise(const protocol::receiver_result& result, std::int6
     out.push_back(std::move(ev));
 }
 
+void alarm_service::normalise(const protocol::scaip_request& request, std::int64_t received_ms,
+                              std::vector<engine::event>& out) const {
+    engine::event ev;
+    ev.account = device_registry::normalise(request.cid);
+    ev.received = engine::from_ms(received_ms);
+    std::string vendor;
+    if (const engine::device_state* dev = engine_.device(ev.account)) {
+        ev.device_type = dev->device_type;
+        ev.mode = dev->mode;
+        vendor = dev->vendor;
+    }
+    ev.zone = !request.did.empty() ? request.did
+                                   : (request.dco ? std::to_string(*request.dco) : std::string());
+    if (request.mty == protocol::scaip_message_type::heartbeat) {
+        ev.cls = engine::alarm_class::log_only;
+        ev.kind = engine::event_kind::periodic_test;
+        ev.code = "PI";
+        ev.text = "Heartbeat SCAIP";
+        out.push_back(std::move(ev));
+        return;
+    }
+    if (request.mty == protocol::scaip_message_type::reset) {
+        ev.cls = engine::alarm_class::log_only;
+        ev.kind = engine::event_kind::system;
+        ev.code = "RE";
+        ev.text = fmt::format("Annullamento SCAIP (ref {})", request.ref);
+        out.push_back(std::move(ev));
+        return;
+    }
+    // §4.3: an omitted stc means the alarm state.
+    const int stc = request.stc.value_or(10);
+    ev.code = fmt::format("{:04}", stc);
+    engine::apply_classification(ev,
+                                 codes_.classify(config::code_family::scaip, ev.code, '1', vendor));
+    // Annex A 0005 fall trigger, 0030 man-down: their alarm is a fall.
+    if ((stc == 9 || stc == 10) && (request.dty == 5 || request.dty == 30)) {
+        ev.kind = engine::event_kind::fall;
+    }
+    for (const std::string* extra : {&request.dte, &request.stt}) {
+        if (!extra->empty()) {
+            ev.text = fmt::format("{}: {}", ev.text, *extra);
+        }
+    }
+    // The same ref and content again is a re-send (after HOLD or a lost <mrs>), not a new fact.
+    ev.dc09 = engine::dc09_identity{ev.account, request.ref,
+                                    fmt::format("{}{}", protocol::to_string(request.mty), ev.code)};
+    out.push_back(std::move(ev));
+}
+
 storage::lane alarm_service::lane_of(const std::vector<engine::event>& events) noexcept {
     for (const engine::event& ev : events) {
         if (ev.cls != engine::alarm_class::log_only || ev.is_restore) {

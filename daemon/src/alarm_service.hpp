@@ -21,6 +21,7 @@
 #include "arc/config/event_codes.hpp"
 #include "arc/engine/engine.hpp"
 #include "arc/protocol/dc09.hpp"
+#include "arc/protocol/scaip.hpp"
 #include "arc/protocol/surgard.hpp"
 #include "arc/security/audit_chain.hpp"
 #include "arc/storage/alarms.hpp"
@@ -126,6 +127,11 @@ public:
     /// The engine events of a serial receiver line (PROTOCOLS.md §5): none for a heartbeat or a
     /// line not accepted, one for Contact ID or a basic-format line, one per SIA event.
     void normalise(const protocol::receiver_result& result, std::int64_t received_ms,
+                   std::vector<engine::event>& out) const;
+    /// The engine event of a SCAIP <mrq> (PROTOCOLS.md §4): mty=PI a log-only heartbeat that
+    /// supervision counts, mty=RE a log-only abort, else `stc` through the map's scaip table
+    /// (omitted stc = alarm state, classified as 0010; a fall trigger's alarm is a fall).
+    void normalise(const protocol::scaip_request& request, std::int64_t received_ms,
                    std::vector<engine::event>& out) const;
     /// Routine (periodic tests, link tests, frames not accepted) or alarm lane.
     static storage::lane lane_of(const std::vector<engine::event>& events) noexcept;

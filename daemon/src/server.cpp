@@ -22,6 +22,7 @@
 #include "metrics_http.hpp"
 #include "registry.hpp"
 #include "retention_service.hpp"
+#include "scaip_receiver.hpp"
 #include "serial_receiver.hpp"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -486,6 +487,7 @@ struct server::impl final : admin_backend {
           alarm_timer_(io),
           alarms_(to_engine_config(cfg), std::move(opts_.event_codes), alarm_hooks()),
           receivers_(io, cfg_, receiver_hooks_for()),
+          scaip_(io, cfg_, scaip_hooks_for()),
           metrics_(io, [this] { return render_metrics_now(); }),
           started_ms_(unix_ms_now()),
           started_(steady::now()) {
@@ -559,6 +561,11 @@ struct server::impl final : admin_backend {
                                  {"address", cfg_.receiver_tcp.host},
                                  {"port", receivers_.tcp_port()}});
         }
+        if (scaip_.udp_port() != 0) {
+            listeners.push_back({{"name", "scaip_udp"},
+                                 {"address", cfg_.scaip_udp.host},
+                                 {"port", scaip_.udp_port()}});
+        }
         if (metrics_.is_open()) {
             listeners.push_back(
                 {{"name", "metrics"}, {"address", cfg_.metrics.host}, {"port", metrics_.port()}});
@@ -576,6 +583,7 @@ struct server::impl final : admin_backend {
             {"counters", to_json(counters_)},
             {"alarms", alarms_.stats()},
             {"receivers", receivers_.status()},
+            {"scaip", scaip_.status()},
             {"retention", retention_.status()},
             {"storage",
              {{"batches", s.batches},
@@ -719,6 +727,27 @@ struct server::impl final : admin_backend {
         return hooks;
     }
 
+    // SCAIP (scaip_receiver.cpp): the receivers' writer path and engine; the digest password
+    // comes from the device's key in the registry.
+    scaip_hooks scaip_hooks_for() {
+        receiver_hooks common = receiver_hooks_for();
+        scaip_hooks hooks;
+        hooks.store = std::move(common.store);
+        hooks.ingest = std::move(common.ingest);
+        hooks.normalise = [this](const protocol::scaip_request& request, std::int64_t received_ms,
+                                 std::vector<engine::event>& out) {
+            alarms_.normalise(request, received_ms, out);
+        };
+        hooks.password = [this](std::string_view cid) -> std::optional<std::string> {
+            const auto info = registry_.lookup(cid);
+            if (!info || !info->key) {
+                return std::nullopt;
+            }
+            return scaip_password_of_key(*info->key);
+        };
+        return hooks;
+    }
+
     // Purge batches go on the writer's routine lane: alarm items always go first.
     retention_hooks retention_hooks_for() {
         retention_hooks hooks;
@@ -837,6 +866,7 @@ struct server::impl final : admin_backend {
             metrics_.start(ep.address().to_string(), ep.port());
         }
         receivers_.start();
+        scaip_.start();
         retention_.start();
         if (opts_.handle_signals) {
             signals_.add(SIGINT);
@@ -1537,6 +1567,7 @@ struct server::impl final : admin_backend {
         metrics_.stop();
         udp_cancel_.emit(net::cancellation_type::all);
         receivers_.stop();
+        scaip_.stop();
         // Idle connections go now; those with a frame in flight finish it (commit + reply).
         for (tcp_session* s : sessions_) {
             if (s->state == phase::reading) {
@@ -1619,6 +1650,7 @@ struct server::impl final : admin_backend {
     std::uint64_t alarm_timer_generation_ = 0;
     alarm_service alarms_;
     receiver_ports receivers_;
+    scaip_receiver scaip_;
     latency_histogram store_latency_;
     metrics_http metrics_;
     bool api_bound_ = false;

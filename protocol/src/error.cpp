@@ -48,6 +48,8 @@ public:
                 return "Contact ID checksum mismatch";
             case error::bad_key:
                 return "bad AES key";
+            case error::missing_field:
+                return "mandatory field missing";
         }
         return "unknown arc.protocol error";
     }

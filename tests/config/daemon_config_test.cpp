@@ -750,5 +750,22 @@ TEST(ParseEndpoint, MessagesSayWhy) {
     }
 }
 
+// SCAIP over UDP: off in the shipped file (documented there), on when given an address.
+TEST_F(ConfigTest, ScaipUdpListener) {
+    const daemon_config shipped_config = load_daemon_config(shipped);
+    EXPECT_FALSE(shipped_config.scaip_udp.enabled);
+    std::ifstream in(shipped);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("\nscaip_udp = \"\"\n"), std::string::npos);
+
+    const daemon_config c = load_daemon_config(write("[listen]\nscaip_udp = \"127.0.0.1:0\"\n"));
+    EXPECT_TRUE(c.scaip_udp.enabled);
+    EXPECT_EQ(c.scaip_udp.host, "127.0.0.1");
+    EXPECT_EQ(c.scaip_udp.port, 0);
+    const config_error e = error_of(write("[listen]\nscaip_udp = \"127.0.0.1:50x\"\n"));
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.key(), "listen.scaip_udp");
+}
+
 }  // namespace
 }  // namespace arc::config

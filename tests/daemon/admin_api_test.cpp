@@ -137,8 +137,15 @@ TEST_F(admin_api_test, bad_account_key_mode_protocol) {
     expect_error(
         call(json{{"cmd", "device.add"}, {"account", "1234"}, {"protocol", "dc09"}, {"mode", "x"}}),
         "invalid");
-    expect_error(call(json{{"cmd", "device.add"}, {"account", "1234"}, {"protocol", "scaip"}}),
+    expect_error(call(json{{"cmd", "device.add"}, {"account", "1234"}, {"protocol", "tt92"}}),
                  "invalid");
+    // SCAIP devices: the key is their SIP digest password (scaip_receiver.cpp).
+    r = call(json{{"cmd", "device.add"},
+                  {"account", "678"},
+                  {"protocol", "scaip"},
+                  {"key", "Pw-678-secret!!x"}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["device"]["protocol"], "scaip");
     r = call(json{{"cmd", "device.add"}, {"account", 1234}, {"protocol", "dc09"}});
     expect_error(r, "bad_request");
     EXPECT_NE(r["error"]["message"].get<std::string>().find("account"), std::string::npos);

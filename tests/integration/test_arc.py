@@ -72,6 +72,7 @@ class Daemon:
         self.proc = None
         self.tcp_port = 0
         self.udp_port = 0
+        self.scaip_port = 0
         self.extra = ()
 
     def start(self, tcp_port=0, udp_port=0, extra=None):
@@ -83,6 +84,7 @@ class Daemon:
                 "--set", f"listen.dc09_tcp=127.0.0.1:{tcp_port}",
                 "--set", f"listen.dc09_udp=127.0.0.1:{udp_port}",
                 "--set", "listen.operator=127.0.0.1:0",
+                "--set", "listen.scaip_udp=127.0.0.1:0",
                 "--set", f"engine.event_codes={os.path.join(SOURCE, 'config', 'event-codes.toml')}",
                 *extra]
         log = open(self.log_path, "ab")
@@ -101,6 +103,8 @@ class Daemon:
                         self.tcp_port = int(listener["port"])
                     elif name == "dc09_udp":
                         self.udp_port = int(listener["port"])
+                    elif name == "scaip_udp":
+                        self.scaip_port = int(listener["port"])
                 if self.tcp_port and self.udp_port:
                     return status
             time.sleep(0.1)

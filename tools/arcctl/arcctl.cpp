@@ -1344,8 +1344,8 @@ int run(int argc, const char* const* argv) {
     int limit = 20;
     auto* add = device->add_subcommand("add", "register a device");
     add->add_option("--account", account, "account, 3-16 hex digits")->required();
-    add->add_option("--protocol", protocol_name, "protocol")
-        ->check(CLI::IsMember({"dc09"}))
+    add->add_option("--protocol", protocol_name, "protocol (scaip: the key is the SIP password)")
+        ->check(CLI::IsMember({"dc09", "scaip"}))
         ->capture_default_str();
     add->add_option("--key", key, "AES key: 32/48/64 hex or 16/24/32 ASCII characters");
     add->add_option("--mode", mode, "active, test or retired (default active)")

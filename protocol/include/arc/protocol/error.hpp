@@ -26,6 +26,7 @@ enum class error {
     unknown_code,         ///< event code not in the SIA DC-03 / Contact ID tables
     bad_checksum,         ///< Contact ID checksum (sum of digit values mod 15) is wrong
     bad_key,              ///< AES key text is neither 32/48/64 hex nor 16/24/32 ASCII characters
+    missing_field,        ///< a mandatory element or header is absent (SCAIP, SIP)
 };
 
 /// The category of arc::protocol::error.

@@ -1,0 +1,471 @@
+#include "scaip_receiver.hpp"
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <unordered_set>
+#include <utility>
+
+#include "alarm_service.hpp"
+#include "registry.hpp"
+#include <boost/asio.hpp>
+#include <fmt/format.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "arc/protocol/error.hpp"
+#include "arc/protocol/sip.hpp"
+#include "arc/protocol/sip_digest.hpp"
+
+namespace arc::daemon {
+
+namespace net = boost::asio;
+namespace protocol = arc::protocol;
+using udp = net::ip::udp;
+
+namespace {
+
+constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
+constexpr std::size_t max_datagram = 65536;
+// Requests awaiting their commit; beyond it a device gets 503 and re-sends (SCAIP retransmits).
+constexpr std::size_t max_in_flight = 256;
+// SIP transactions remembered to spot a retransmitted MESSAGE (its 200 was lost).
+constexpr std::size_t remembered_transactions = 1024;
+// A nonce is good for this long; an older one gets `stale=true` and a fresh challenge.
+constexpr std::int64_t nonce_lifetime_s = 300;
+constexpr std::string_view realm = "arc";
+constexpr std::string_view scaip_content_type = "application/scaip+xml";
+
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::array<std::uint8_t, 32> buf{};
+    bytes = std::min(bytes, buf.size());
+    randombytes_buf(buf.data(), bytes);
+    std::string out;
+    static constexpr char digits[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < bytes; ++i) {
+        out += digits[buf[i] >> 4U];
+        out += digits[buf[i] & 0x0FU];
+    }
+    return out;
+}
+
+std::string format_peer(const udp::endpoint& ep) {
+    return fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+nlohmann::json decoded_json(const protocol::scaip_request& r) {
+    nlohmann::json out = {{"ref", r.ref},
+                          {"mty", std::string(protocol::to_string(r.mty))},
+                          {"cid", r.cid},
+                          {"dty", r.dty},
+                          {"pri", r.pri}};
+    if (r.stc) {
+        out["stc"] = *r.stc;
+    }
+    if (!r.did.empty()) {
+        out["did"] = r.did;
+    }
+    if (r.dco) {
+        out["dco"] = *r.dco;
+    }
+    if (!r.dte.empty()) {
+        out["dte"] = r.dte;
+    }
+    if (!r.stt.empty()) {
+        out["stt"] = r.stt;
+    }
+    if (r.lco) {
+        out["lco"] = *r.lco;
+    }
+    if (!r.lte.empty()) {
+        out["lte"] = r.lte;
+    }
+    if (r.lge) {
+        out["lge"] = {{"geo", r.lge->geo}, {"tim", r.lge->tim}, {"gga", r.lge->gga}};
+    }
+    nlohmann::json crd = nlohmann::json::array();
+    for (const auto& c : r.crd) {
+        crd.push_back(c.value);
+    }
+    if (!crd.empty()) {
+        out["crd"] = std::move(crd);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string scaip_password_of_key(const std::vector<std::uint8_t>& key) {
+    const bool text =
+        std::all_of(key.begin(), key.end(), [](std::uint8_t b) { return b >= 0x21 && b <= 0x7E; });
+    if (text) {
+        return {key.begin(), key.end()};
+    }
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (const std::uint8_t b : key) {
+        out += digits[b >> 4U];
+        out += digits[b & 0x0FU];
+    }
+    return out;
+}
+
+struct scaip_receiver::impl {
+    impl(net::io_context& io_, const config::daemon_config& cfg_, scaip_hooks hooks_)
+        : io(io_), cfg(cfg_), hooks(std::move(hooks_)), socket(io_), secret(random_hex(16)) {}
+
+    void start() {
+        if (!cfg.scaip_udp.enabled) {
+            return;
+        }
+        boost::system::error_code ec;
+        const auto addr = net::ip::make_address(cfg.scaip_udp.host, ec);
+        if (ec) {
+            throw std::runtime_error(
+                fmt::format("listen.scaip_udp: '{}' is not an address", cfg.scaip_udp.host));
+        }
+        const udp::endpoint ep(addr, cfg.scaip_udp.port);
+        try {
+            socket.open(ep.protocol());
+            socket.bind(ep);
+        } catch (const boost::system::system_error& e) {
+            throw std::runtime_error(fmt::format("listen.scaip_udp {}:{}: {}", cfg.scaip_udp.host,
+                                                 cfg.scaip_udp.port, e.code().message()));
+        }
+        local = socket.local_endpoint();
+        spdlog::info("SCAIP UDP listening on {}", format_peer(local));
+        net::co_spawn(io, receive_loop(), [](const std::exception_ptr& e) {
+            if (!e) {
+                return;
+            }
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                spdlog::error("scaip udp receive loop: {}", ex.what());
+            } catch (...) {
+                spdlog::error("scaip udp receive loop: unknown exception");
+            }
+        });
+    }
+
+    void stop() {
+        stopping = true;
+        boost::system::error_code ignored;
+        socket.close(ignored);
+    }
+
+    net::awaitable<void> receive_loop() {
+        std::vector<char> buf(max_datagram);
+        while (!stopping) {
+            udp::endpoint from;
+            const auto [ec, n] =
+                co_await socket.async_receive_from(net::buffer(buf), from, use_nothrow);
+            if (ec) {
+                if (ec == net::error::operation_aborted || !socket.is_open()) {
+                    co_return;
+                }
+                continue;  // ICMP port unreachable from an earlier send and the like
+            }
+            ++counters.datagrams;
+            on_datagram(std::string_view(buf.data(), n), from);
+        }
+    }
+
+    void send(std::string bytes, const udp::endpoint& to) {
+        if (!socket.is_open()) {
+            return;
+        }
+        auto shared = std::make_shared<std::string>(std::move(bytes));
+        socket.async_send_to(net::buffer(*shared), to,
+                             [shared](const boost::system::error_code&, std::size_t) {});
+    }
+
+    void respond(const protocol::sip_message& response, const udp::endpoint& to) {
+        send(protocol::serialize_sip(response), to);
+    }
+
+    // A nonce we issued: "<unix seconds hex>.<16 hex of MD5(secret:time)>".
+    std::string make_nonce(std::int64_t now_s) const {
+        const std::string t = fmt::format("{:x}", now_s);
+        return t + "." + protocol::md5_hex(secret + ":" + t).substr(0, 16);
+    }
+
+    enum class nonce_state { good, stale, bad };
+    nonce_state check_nonce(std::string_view nonce, std::int64_t now_s) const {
+        const auto dot = nonce.find('.');
+        if (dot == std::string_view::npos || dot == 0 || dot > 15) {
+            return nonce_state::bad;
+        }
+        std::int64_t t = 0;
+        for (const char c : nonce.substr(0, dot)) {
+            const int v = (c >= '0' && c <= '9')   ? c - '0'
+                          : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                                                   : -1;
+            if (v < 0) {
+                return nonce_state::bad;
+            }
+            t = t * 16 + v;
+        }
+        if (make_nonce(t) != nonce) {
+            return nonce_state::bad;
+        }
+        return now_s - t > nonce_lifetime_s || t > now_s + 5 ? nonce_state::stale
+                                                             : nonce_state::good;
+    }
+
+    void on_datagram(std::string_view datagram, const udp::endpoint& from) {
+        const std::string peer = format_peer(from);
+        auto parsed = protocol::parse_sip_datagram(datagram);
+        if (!parsed) {
+            if (parsed.error().code == protocol::make_error_code(protocol::error::empty_data)) {
+                ++counters.keepalives;
+                return;
+            }
+            // No headers to copy, so nothing can be answered (RFC 3261 §18.3 drops it too).
+            ++counters.bad_sip;
+            spdlog::warn("scaip_udp {}: not SIP, dropped: {}", peer, parsed.error().detail);
+            return;
+        }
+        const protocol::sip_message& m = *parsed;
+        if (!m.is_request) {
+            return;  // the device's 200 to one of our <mrs> MESSAGEs
+        }
+        const std::string tag = random_hex(8);
+        if (auto problem = protocol::check_sip_request(m)) {
+            ++counters.bad_sip;
+            spdlog::warn("scaip_udp {}: bad request: {}", peer, problem->detail);
+            respond(
+                protocol::make_sip_response(m, 400, "Bad Request", tag,
+                                            {{"Warning", "399 arc \"" + problem->detail + "\""}}),
+                from);
+            return;
+        }
+        if (m.method != "MESSAGE") {
+            respond(protocol::make_sip_response(m, 405, "Method Not Allowed", tag,
+                                                {{"Allow", "MESSAGE"}}),
+                    from);
+            return;
+        }
+        const auto ctype = m.header("Content-Type").value_or("");
+        if (ctype.substr(0, ctype.find(';')) != scaip_content_type) {
+            respond(protocol::make_sip_response(m, 415, "Unsupported Media Type", tag,
+                                                {{"Accept", std::string(scaip_content_type)}}),
+                    from);
+            return;
+        }
+        // Digest authentication (PROTOCOLS.md §4.2): only authenticated senders are accepted.
+        const std::int64_t now_s = unix_ms_now() / 1000;
+        const auto auth = m.header("Authorization");
+        const auto creds = auth ? protocol::parse_digest_authorization(*auth)
+                                : std::optional<protocol::digest_credentials>{};
+        if (!creds) {
+            challenge(m, tag, now_s, false, from);
+            return;
+        }
+        const nonce_state ns = check_nonce(creds->nonce, now_s);
+        const auto password = hooks.password(creds->username);
+        const bool verified =
+            ns != nonce_state::bad && creds->realm == realm && password &&
+            protocol::verify_digest(*creds, m.method,
+                                    protocol::digest_ha1(creds->username, realm, *password));
+        if (!verified) {
+            ++counters.auth_failures;
+            spdlog::warn("scaip_udp {}: digest authentication failed for '{}'", peer,
+                         creds->username.substr(0, 32));
+            challenge(m, tag, now_s, false, from);
+            return;
+        }
+        if (ns == nonce_state::stale) {
+            challenge(m, tag, now_s, true, from);
+            return;
+        }
+        // A retransmission (our 200 was lost): answer it again, handle it once.
+        const std::string transaction = std::string(m.header("Call-ID").value_or("")) + "|" +
+                                        std::string(m.header("CSeq").value_or(""));
+        if (seen.contains(transaction)) {
+            ++counters.retransmissions;
+            respond(protocol::make_sip_response(m, 200, "OK", tag), from);
+            return;
+        }
+        if (in_flight >= max_in_flight) {
+            ++counters.dropped;
+            respond(protocol::make_sip_response(m, 503, "Service Unavailable", tag,
+                                                {{"Retry-After", "5"}}),
+                    from);
+            return;
+        }
+        remember(transaction);
+        // Transport OK now; the alarm is accepted only by the <mrs> snu=0 after the commit.
+        respond(protocol::make_sip_response(m, 200, "OK", tag), from);
+        handle_mrq(m, creds->username, from, peer);
+    }
+
+    void challenge(const protocol::sip_message& m, const std::string& tag, std::int64_t now_s,
+                   bool stale, const udp::endpoint& from) {
+        ++counters.challenges;
+        respond(protocol::make_sip_challenge(m, realm, make_nonce(now_s), tag, stale), from);
+    }
+
+    void remember(const std::string& transaction) {
+        seen.insert(transaction);
+        order.push_back(transaction);
+        if (order.size() > remembered_transactions) {
+            seen.erase(order.front());
+            order.pop_front();
+        }
+    }
+
+    void handle_mrq(const protocol::sip_message& m, const std::string& username,
+                    const udp::endpoint& from, const std::string& peer) {
+        ++counters.requests;
+        const std::int64_t received_ms = unix_ms_now();
+        storage::event_record rec;
+        rec.received_ms = received_ms;
+        rec.transport = "scaip_udp";
+        rec.peer = peer;
+        rec.raw = m.body;  // the SCAIP message; the SIP head (with Authorization) is not kept
+        rec.protocol = "scaip";
+        auto request = protocol::parse_scaip_request(m.body);
+        protocol::scaip_response response;
+        std::vector<engine::event> events;
+        if (request &&
+            device_registry::normalise(request->cid) != device_registry::normalise(username)) {
+            // Per-device credentials: a device reports for its own cid only.
+            ++counters.forbidden;
+            protocol::scaip_error e;
+            e.snu = protocol::scaip_status::wrong_data;
+            e.field = "cid";
+            e.detail = "cid: does not match the authenticated device";
+            e.ref = request->ref;
+            request = tl::unexpected(std::move(e));
+        }
+        if (request) {
+            rec.account = request->cid;
+            rec.token = std::string(protocol::to_string(request->mty));
+            rec.seq = request->ref;
+            rec.decoded_json = decoded_json(*request).dump();
+            rec.accepted = true;
+            response.ref = request->ref;
+            response.snu = protocol::scaip_status::ok;
+            if (request->mty == protocol::scaip_message_type::heartbeat) {
+                ++counters.heartbeats;
+            }
+            hooks.normalise(*request, received_ms, events);
+        } else {
+            ++counters.refused;
+            rec.account = username.substr(0, 32);
+            rec.seq = request.error().ref;
+            rec.decoded_json = "{}";
+            rec.error = request.error().detail;
+            response = protocol::scaip_refusal(request.error());
+        }
+        rec.reply_kind = fmt::format("SNU{}", static_cast<int>(response.snu));
+        rec.reply = protocol::build_scaip_response(response);
+        const storage::lane lane = alarm_service::lane_of(events);
+        ++in_flight;
+        mrs_target target{m, from};
+        hooks.store(std::move(rec), lane,
+                    [this, events = std::move(events), response = std::move(response),
+                     target = std::move(target)](std::error_code ec, std::int64_t id) mutable {
+                        --in_flight;
+                        if (ec) {
+                            ++counters.store_failed;
+                            spdlog::error("scaip_udp {}: ref {} not stored: {}",
+                                          format_peer(target.to), response.ref, ec.message());
+                            response.snu = protocol::scaip_status::busy;  // try later
+                            response.ste = "not stored";
+                        } else if (!events.empty()) {
+                            hooks.ingest(id, events);
+                        }
+                        send_mrs(target, response);
+                    });
+    }
+
+    struct mrs_target {
+        mrs_target(const protocol::sip_message& m, udp::endpoint to_)
+            : from_header(m.header("From").value_or("")),
+              to_header(m.header("To").value_or("")),
+              contact(m.header("Contact").value_or("")),
+              to(std::move(to_)) {}
+        std::string from_header;
+        std::string to_header;
+        std::string contact;
+        udp::endpoint to;
+    };
+
+    // TR 91102 §7.5: the response goes in a MESSAGE of its own, to the sender's contact (here
+    // the address the request came from: no registrar, and it passes NAT like rport).
+    void send_mrs(const mrs_target& t, const protocol::scaip_response& response) {
+        if (stopping || !socket.is_open()) {
+            return;
+        }
+        protocol::sip_message_request r;
+        const std::string sender = protocol::sip_header_uri(t.from_header);
+        r.request_uri = t.contact.empty() ? sender : protocol::sip_header_uri(t.contact);
+        r.to_uri = sender;
+        r.from_uri = protocol::sip_header_uri(t.to_header);
+        r.from_tag = random_hex(8);
+        r.call_id = random_hex(16) + "@arc";
+        r.cseq = ++cseq;
+        r.via_transport = "UDP";
+        r.via_sent_by = format_peer(local);
+        r.via_branch = random_hex(12);
+        r.body = protocol::build_scaip_response(response);
+        ++counters.responses_sent;
+        send(protocol::serialize_sip(protocol::make_sip_message_request(r)), t.to);
+    }
+
+    nlohmann::json status() const {
+        return {{"port", socket.is_open() ? local.port() : 0},
+                {"datagrams", counters.datagrams},
+                {"keepalives", counters.keepalives},
+                {"bad_sip", counters.bad_sip},
+                {"challenges", counters.challenges},
+                {"auth_failures", counters.auth_failures},
+                {"forbidden", counters.forbidden},
+                {"requests", counters.requests},
+                {"retransmissions", counters.retransmissions},
+                {"heartbeats", counters.heartbeats},
+                {"refused", counters.refused},
+                {"store_failed", counters.store_failed},
+                {"responses_sent", counters.responses_sent},
+                {"dropped", counters.dropped}};
+    }
+
+    net::io_context& io;
+    const config::daemon_config& cfg;
+    scaip_hooks hooks;
+    udp::socket socket;
+    udp::endpoint local;
+    std::string secret;  ///< per process: nonces die with it (a restart re-challenges)
+    bool stopping = false;
+    std::size_t in_flight = 0;
+    unsigned cseq = 0;
+    std::unordered_set<std::string> seen;
+    std::deque<std::string> order;
+    scaip_counters counters;
+};
+
+scaip_receiver::scaip_receiver(net::io_context& io, const config::daemon_config& cfg,
+                               scaip_hooks hooks)
+    : impl_(std::make_unique<impl>(io, cfg, std::move(hooks))) {}
+
+scaip_receiver::~scaip_receiver() = default;
+
+void scaip_receiver::start() { impl_->start(); }
+void scaip_receiver::stop() { impl_->stop(); }
+
+std::uint16_t scaip_receiver::udp_port() const noexcept {
+    return impl_->socket.is_open() ? impl_->local.port() : 0;
+}
+
+nlohmann::json scaip_receiver::status() const { return impl_->status(); }
+const scaip_counters& scaip_receiver::stats() const noexcept { return impl_->counters; }
+
+}  // namespace arc::daemon

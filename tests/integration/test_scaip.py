@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Integration test of the SCAIP receiver: a real arcd with listen.scaip_udp on 127.0.0.1:0, a
+SCAIP device registered with arcctl, and the TR 91102 exchange (PROTOCOLS.md 4.7) sent as SIP
+MESSAGEs over loopback UDP: digest challenge, 200 OK, the <mrs> MESSAGE after the commit.
+
+Usage: test_scaip.py --arcd PATH --arcctl PATH --arc-sim PATH --source DIR [unittest args]
+"""
+
+import hashlib
+import os
+import re
+import socket
+import sqlite3
+import time
+import uuid
+
+import test_arc
+from test_arc import DaemonCase
+
+CID = "678"
+PASSWORD = "Pw-678-secret!!x"  # 16 characters: stored as the device key, used as-is
+REALM = "arc"
+
+
+def md5(text):
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def parse_sip(data):
+    """(start line, {lower-case name: [values]}, body) of one datagram."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return lines[0], headers, body
+
+
+class Device:
+    """A SCAIP sender (LUC) on its own UDP socket."""
+
+    def __init__(self, port, cid=CID, password=PASSWORD):
+        self.port = port
+        self.cid = cid
+        self.password = password
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(15)
+        self.cseq = 0
+        self.nonce = None
+        self.pending = []  # datagrams read while waiting for another
+
+    def close(self):
+        self.sock.close()
+
+    def message(self, body, call_id=None, cseq=None, authorize=True, password=None,
+                content_type="application/scaip+xml"):
+        """Sends a MESSAGE; returns (call_id, cseq, the bytes sent)."""
+        if cseq is None:
+            self.cseq += 1
+            cseq = self.cseq
+        call_id = call_id or uuid.uuid4().hex
+        uri = f"sip:arc@127.0.0.1:{self.port}"
+        me = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        lines = [f"MESSAGE {uri} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {me};branch=z9hG4bK{uuid.uuid4().hex[:12]}",
+                 "Max-Forwards: 70",
+                 f"From: <sip:{self.cid}@127.0.0.1>;tag={uuid.uuid4().hex[:8]}",
+                 f"To: <{uri}>",
+                 f"Call-ID: {call_id}",
+                 f"CSeq: {cseq} MESSAGE",
+                 f"Contact: <sip:{self.cid}@{me}>",
+                 f"Content-Type: {content_type}"]
+        if authorize and self.nonce:
+            ha1 = md5(f"{self.cid}:{REALM}:{password or self.password}")
+            ha2 = md5(f"MESSAGE:{uri}")
+            cnonce, nc = uuid.uuid4().hex[:8], "00000001"
+            response = md5(f"{ha1}:{self.nonce}:{nc}:{cnonce}:auth:{ha2}")
+            lines.append(f'Authorization: Digest username="{self.cid}", realm="{REALM}", '
+                         f'nonce="{self.nonce}", uri="{uri}", qop=auth, nc={nc}, '
+                         f'cnonce="{cnonce}", response="{response}", algorithm=MD5')
+        data = body.encode()
+        raw = ("\r\n".join(lines) + f"\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
+        self.sock.sendto(raw, ("127.0.0.1", self.port))
+        return call_id, cseq, raw
+
+    def receive(self, want):
+        """The next datagram for which want(start, headers, body) is true (others are kept)."""
+        for i, item in enumerate(self.pending):
+            if want(*item):
+                return self.pending.pop(i)
+        while True:
+            data, addr = self.sock.recvfrom(65536)
+            item = parse_sip(data)
+            if item[0].startswith("MESSAGE "):
+                self.answer_ok(item, addr)
+            if want(*item):
+                return item
+            self.pending.append(item)
+
+    def answer_ok(self, item, addr):
+        _, h, _ = item
+        lines = ["SIP/2.0 200 OK"] + [f"Via: {v}" for v in h.get("via", [])]
+        for name in ("From", "To", "Call-ID", "CSeq"):
+            lines.append(f"{name}: {h[name.lower()][0]}")
+        self.sock.sendto(("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(), addr)
+
+    def response_to(self, call_id, cseq):
+        return self.receive(lambda s, h, b: s.startswith("SIP/2.0 ")
+                            and h.get("call-id") == [call_id]
+                            and h.get("cseq") == [f"{cseq} MESSAGE"])
+
+    def mrs(self, ref):
+        return self.receive(lambda s, h, b: s.startswith("MESSAGE ")
+                            and f"<ref>{ref}</ref>".encode() in b)
+
+    def authenticate(self, body):
+        """Sends `body` unauthenticated, expects the 401 and keeps its nonce."""
+        call_id, cseq, _ = self.message(body, authorize=False)
+        start, h, _ = self.response_to(call_id, cseq)
+        return start, h
+
+
+class Scaip(DaemonCase):
+    def setUp(self):
+        super().setUp()
+        self.assertNotEqual(self.daemon.scaip_port, 0, self.daemon.arcctl("status")["listeners"])
+        d = self.daemon.arcctl("device", "add", "--account", CID, "--protocol", "scaip",
+                               "--key", PASSWORD, "--label", "Bianchi, LUC")["device"]
+        self.assertEqual(d["account"], CID)
+        self.dev = Device(self.daemon.scaip_port)
+        self.addCleanup(self.dev.close)
+
+    def events(self):
+        with sqlite3.connect(self.daemon.db) as db:
+            rows = db.execute("SELECT transport, protocol, account, seq, raw, reply_kind, reply, "
+                              "accepted, error FROM events WHERE protocol = 'scaip' "
+                              "ORDER BY id").fetchall()
+        # BLOB or TEXT, compared as text.
+        return [tuple(v.decode() if isinstance(v, bytes) else v for v in row) for row in rows]
+
+    def wait_alarms(self, predicate, what):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            listing = self.daemon.arcctl("alarms")
+            if predicate(listing):
+                return listing
+            time.sleep(0.05)
+        self.fail(f"timed out waiting for {what}: {self.daemon.arcctl('alarms')}")
+
+    def test_tr91102_exchange(self):
+        battery = "<mrq><ref>1242</ref><cid>678</cid><dty>27</dty><stc>16</stc></mrq>"
+        # No credentials: challenged, nothing stored.
+        start, h = self.dev.authenticate(battery)
+        self.assertEqual(start, "SIP/2.0 401 Unauthorized")
+        challenge = h["www-authenticate"][0]
+        self.assertIn('realm="arc"', challenge)
+        self.assertIn('qop="auth"', challenge)
+        self.assertRegex(h["to"][0], r";tag=\w+")
+        self.dev.nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+        self.assertEqual(self.events(), [])
+
+        # Authenticated: 200 OK, then the <mrs> in a MESSAGE of its own, after the commit.
+        call_id, cseq, _ = self.dev.message(battery)
+        start, h, _ = self.dev.response_to(call_id, cseq)
+        self.assertEqual(start, "SIP/2.0 200 OK")
+        start, h, body = self.dev.mrs("1242")
+        self.assertTrue(start.startswith(f"MESSAGE sip:{CID}@127.0.0.1:"), start)
+        self.assertEqual(h["content-type"], ["application/scaip+xml"])
+        self.assertEqual(body, b"<mrs><ref>1242</ref><snu>0</snu></mrs>")
+        rows = self.events()
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0][:6], ("scaip_udp", "scaip", CID, "1242", battery, "SNU0"))
+        self.assertEqual(rows[0][7], 1)
+        self.assertNotIn("Authorization", rows[0][4])
+        listing = self.wait_alarms(lambda r: r["open"] == 1, "the battery alarm")
+        self.assertEqual((listing["alarms"][0]["class"], listing["alarms"][0]["kind"]),
+                         ("technical", "low_battery"))
+
+        # The same SIP transaction again (our 200 was lost): 200 again, handled once.
+        _, _, raw = self.dev.message(battery, call_id=call_id, cseq=cseq)
+        start, _, _ = self.dev.response_to(call_id, cseq)
+        self.assertEqual(start, "SIP/2.0 200 OK")
+
+        # A voice alarm without stc: the alarm state, critical.
+        voice = "<mrq><ref>1243</ref><cid>678</cid><dty>2</dty></mrq>"
+        call_id, cseq, _ = self.dev.message(voice)
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
+        self.assertEqual(self.dev.mrs("1243")[2], b"<mrs><ref>1243</ref><snu>0</snu></mrs>")
+        listing = self.wait_alarms(lambda r: r["open"] == 2, "the voice alarm")
+        self.assertEqual((listing["alarms"][0]["class"], listing["alarms"][0]["kind"],
+                          listing["alarms"][0]["account"]),
+                         ("critical", "personal_emergency", CID))
+
+        # Heartbeat: snu=0, stored, no alarm.
+        beat = "<mrq><ref>1244</ref><mty>PI</mty><cid>678</cid><dty>2</dty></mrq>"
+        call_id, cseq, _ = self.dev.message(beat)
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
+        self.assertEqual(self.dev.mrs("1244")[2], b"<mrs><ref>1244</ref><snu>0</snu></mrs>")
+        self.assertEqual([r[3] for r in self.events()], ["1242", "1243", "1244"],
+                         "the retransmission was stored twice")
+        self.assertEqual(self.daemon.arcctl("alarms")["open"], 2)
+        status = self.daemon.arcctl("status")["scaip"]
+        self.assertEqual((status["heartbeats"], status["retransmissions"], status["requests"]),
+                         (1, 1, 3))
+
+    def test_refusals(self):
+        self.dev.nonce = re.search(
+            r'nonce="([^"]+)"', self.dev.authenticate("<mrq/>")[1]["www-authenticate"][0]).group(1)
+
+        # Wrong password: challenged again, nothing stored, no <mrs>.
+        call_id, cseq, _ = self.dev.message(
+            "<mrq><ref>1</ref><cid>678</cid><dty>3</dty></mrq>", password="wrong-password!!")
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 401 Unauthorized")
+
+        # Authenticated but cid missing: 200, then snu=7 naming the field, stored as refused.
+        call_id, cseq, _ = self.dev.message("<mrq><ref>77</ref><dty>3</dty></mrq>")
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
+        self.assertEqual(self.dev.mrs("77")[2],
+                         b"<mrs><ref>77</ref><snu>7</snu>"
+                         b"<ste>cid: mandatory element missing</ste></mrs>")
+
+        # Another device's cid under this device's credentials: snu=3.
+        call_id, cseq, _ = self.dev.message("<mrq><ref>78</ref><cid>999</cid><dty>3</dty></mrq>")
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
+        self.assertIn(b"<snu>3</snu>", self.dev.mrs("78")[2])
+
+        # Not SCAIP content: 415.
+        call_id, cseq, _ = self.dev.message("x", content_type="text/plain")
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0],
+                         "SIP/2.0 415 Unsupported Media Type")
+
+        rows = self.events()
+        self.assertEqual([(r[3], r[5], r[7]) for r in rows], [("77", "SNU7", 0), ("78", "SNU3", 0)])
+        self.assertEqual(rows[0][8], "cid: mandatory element missing")
+        self.assertEqual(self.daemon.arcctl("alarms")["open"], 0)
+        status = self.daemon.arcctl("status")["scaip"]
+        self.assertEqual((status["auth_failures"], status["forbidden"]), (1, 1))
+
+
+if __name__ == "__main__":
+    test_arc.main()
