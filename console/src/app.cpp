@@ -60,6 +60,9 @@ app::app(options opts) : opts_(std::move(opts)) {
     } else {
         me_ = opts_.user;
         role_ = "admin";  // the admin socket: its file permissions are the access control
+        if (opts_.team) {
+            screen_ = screen::missions;
+        }
     }
 }
 
@@ -112,6 +115,7 @@ void app::connected(std::int64_t now_ms) {
     names_in_flight_.clear();
     detail_.show_in_flight = false;
     floor_.in_flight = false;
+    missions_.in_flight = false;
     disconnect_reason_.clear();
     if (opts_.transport == options::transport_kind::unix_socket) {
         start_session(now_ms);
@@ -140,11 +144,16 @@ void app::disconnected(const std::string& reason, std::int64_t retry_at_ms,
     detail_.show_in_flight = false;
     detail_.subscriber_loading = false;
     floor_.in_flight = false;
+    missions_.in_flight = false;
     login_.busy = false;
 }
 
 // Logged in (or on the admin socket): subscribe and learn the close outcomes.
-void app::start_session(std::int64_t /*now_ms*/) {
+void app::start_session(std::int64_t now_ms) {
+    if (team_mode()) {
+        start_team_session(now_ms);
+        return;
+    }
     link_ = link::subscribing;
     awaiting_snapshot_ = true;
     early_pushes_.clear();
@@ -172,6 +181,10 @@ void app::on_push(const json& msg, std::int64_t now_ms) {
         say(std::string(tr(opts_.language, "subscription overflow: resynchronising")), true,
             now_ms);
         reconnect_ = true;
+        return;
+    }
+    if (kind == "mission") {
+        missions_.dirty = true;  // fetched again by tick(): one request however many pushes
         return;
     }
     if (kind != "change") {
@@ -512,6 +525,13 @@ void app::on_response(const json& msg, std::int64_t now_ms) {
         case purpose::kind::propose:
             on_proposal(why, ok, result, message, now_ms);
             return;
+        case purpose::kind::missions:
+        case purpose::kind::key_safe:
+            on_missions(why, ok, result, code, message, now_ms);
+            return;
+        case purpose::kind::mission:
+            on_mission_step(why, ok, result, code, message, now_ms);
+            return;
         case purpose::kind::case_open: {
             if (!ok) {
                 say(fmt_tr(l, "phone report not opened: {}", message.empty() ? code : message),
@@ -550,6 +570,10 @@ void app::on_response(const json& msg, std::int64_t now_ms) {
 
 void app::tick(std::int64_t now_ms) {
     if (link_ != link::live) {
+        return;
+    }
+    if (team_mode()) {
+        team_tick(now_ms);
         return;
     }
     if (detail_.dirty && !detail_.show_in_flight && now_ms - last_show_ms_ >= detail_refresh_ms) {
@@ -599,6 +623,13 @@ void app::key(int k, std::int64_t now_ms) {
             return;
         case screen::floor:
             key_floor(k, now_ms);
+            return;
+        case screen::missions:
+            if (prompt_.active()) {
+                key_prompt(k, now_ms);
+            } else {
+                key_missions(k, now_ms);
+            }
             return;
         case screen::main:
             if (prompt_.active()) {
@@ -978,6 +1009,13 @@ void app::submit_prompt(std::int64_t now_ms) {
     switch (prompt_.k) {
         case prompt_state::kind::none:
             return;
+        case prompt_state::kind::mission_decline:
+        case prompt_state::kind::mission_outcome:
+        case prompt_state::kind::mission_note:
+            if (!submit_mission_prompt(text, blank, now_ms)) {
+                return;  // the prompt goes on (a next step, or the text is missing)
+            }
+            break;
         case prompt_state::kind::note:
             if (blank) {
                 say(std::string(tr(opts_.language, "the text is empty")), true, now_ms);

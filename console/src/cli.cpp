@@ -15,7 +15,10 @@ int run_cli(int argc, char** argv) {
         "Keys are shown at the bottom of the screen: arrows/j k select, t take, r release,\n"
         "a acknowledge, n note, c call log, d dispatch (to a proposed team), x close, p phone\n"
         "report (a case from a call), s sensitive data (while you hold the alarm), Tab switch\n"
-        "pane, L language, v/F2 supervisor view, q quit.",
+        "pane, L language, v/F2 supervisor view, q quit.\n"
+        "With --team (a login of role team gets it anyway): the field team's missions, with\n"
+        "a accept, x decline, w on the way, s on site, f done (outcome and note), c key-safe\n"
+        "code (audited).",
         "arc-console"};
     std::string socket;
     std::string connect;
@@ -24,6 +27,7 @@ int run_cli(int argc, char** argv) {
     std::string user;
     std::string language = "it";
     bool ascii = false;
+    std::string team;
     auto* sock_opt = cli.add_option(
         "--socket", socket,
         "arcd's admin Unix socket (local administration, no login; default var/arcd.sock)");
@@ -43,6 +47,11 @@ int run_cli(int argc, char** argv) {
         ->capture_default_str();
     cli.add_flag("--ascii", ascii,
                  "draw with ASCII only (also chosen when the locale is not UTF-8)");
+    cli.add_option("--team", team,
+                   "the field team's client: the team's missions (accept, on the way, on site, "
+                   "done). With --socket give the team's name (--team \"PIS Centro\"); with "
+                   "--connect log in with the team's account")
+        ->expected(0, 1);
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -52,6 +61,13 @@ int run_cli(int argc, char** argv) {
     opts.language = language == "en" ? lang::en : lang::it;
     opts.ascii = ascii;
     opts.user = user;
+    opts.team = cli.count("--team") > 0;
+    opts.team_name = team;
+    if (opts.team && connect.empty() && team.empty()) {
+        std::cerr << "arc-console: --team needs the team's name on the admin socket "
+                     "(--team \"PIS Centro\"), or --connect and a team account\n";
+        return 2;
+    }
     if (!connect.empty()) {
         opts.transport = options::transport_kind::tcp;
         opts.target = connect;

@@ -11,6 +11,47 @@ using entry = std::pair<std::string_view, std::string_view>;
 
 // English → Italian, sorted by the English text at first use.
 constexpr std::array italian_table = {
+    // the team's client
+    entry{"#{}: key-safe code shown (audited)",
+          "#{}: codice cassetta chiavi mostrato (registrato)"},
+    entry{"#{}: no key-safe code for this mission",
+          "#{}: nessun codice cassetta chiavi per questa missione"},
+    entry{"#{}: mission accepted", "#{}: missione accettata"},
+    entry{"#{}: mission declined", "#{}: missione rifiutata"},
+    entry{"#{}: on the way", "#{}: in viaggio"},
+    entry{"#{}: on site", "#{}: sul posto"},
+    entry{"#{}: mission done", "#{}: missione conclusa"},
+    entry{"no mission selected", "nessuna missione selezionata"},
+    entry{"#{}: not now (the mission is {})", "#{}: non ora (la missione è {})"},
+    entry{"say why the team declines", "scrivi perché la squadra rifiuta"},
+    entry{"a referral needs the hand-over note",
+          "l'invio al Servizio Sociale richiede la nota di passaggio"},
+    entry{"{} missions open", "{} missioni aperte"},
+    entry{"Why does the team decline #{}? ", "Perché la squadra rifiuta #{}? "},
+    entry{"Mission #{} done: outcome", "Missione #{} conclusa: esito"},
+    entry{"Hand-over note for the social services: ",
+          "Nota di passaggio per il Servizio Sociale: "},
+    entry{"Note (Enter: none): ", "Nota (Invio: nessuna): "},
+    entry{"no missions", "nessuna missione"},
+    entry{"missions not available", "missioni non disponibili"},
+    entry{"dispatched {} by {}", "inviata {} da {}"},
+    entry{"Instructions", "Istruzioni"},
+    entry{"phone", "telefono"},
+    entry{"key safe", "cassetta chiavi"},
+    entry{"(audited)", "(registrato)"},
+    entry{"key safe: c shows the code (audited)",
+          "cassetta chiavi: c mostra il codice (registrato)"},
+    entry{"Contacts", "Contatti"},
+    entry{"Mission", "Missione"},
+    entry{"mission", "missione"},
+    entry{"not accepted in time: escalated {}", "non accettata in tempo: escalation {}"},
+    entry{"reason", "motivo"},
+    entry{"outcome", "esito"},
+    entry{"accept", "accetta"},
+    entry{"on the way", "in viaggio"},
+    entry{"on site", "sul posto"},
+    entry{"done", "concludi"},
+    entry{"decline", "rifiuta"},
     entry{"{} open", "{} aperti"},
     entry{"DISCONNECTED — retrying in {}s", "DISCONNESSO — nuovo tentativo tra {}s"},
     entry{"DISCONNECTED — connecting…", "DISCONNESSO — connessione in corso…"},
@@ -207,6 +248,19 @@ constexpr std::array state_labels = {
     labels{"on_site", "sul posto", "on site"},
     labels{"mission_done", "missione ok", "done"},
     labels{"closed", "chiuso", "closed"},
+    // mission states (mission.list)
+    labels{"done", "conclusa", "done"},
+    labels{"declined", "rifiutata", "declined"},
+};
+
+constexpr std::array mission_outcome_labels = {
+    labels{"resolved_on_site", "risolto sul posto", "resolved on site"},
+    labels{"shelter_placement", "inserimento in struttura", "shelter placement"},
+    labels{"essential_goods_delivery", "consegna beni essenziali", "essential goods delivered"},
+    labels{"health_services_accompaniment", "accompagnamento ai servizi sanitari",
+           "accompanied to health services"},
+    labels{"social_services_referral", "invio al Servizio Sociale Professionale",
+           "referral to the Servizio Sociale Professionale"},
 };
 
 constexpr std::array kind_labels = {
@@ -307,6 +361,10 @@ std::string_view kind_label(lang l, std::string_view kind) noexcept {
 
 std::string_view call_outcome_label(lang l, std::string_view code) noexcept {
     return lookup(call_outcome_labels, l, code);
+}
+
+std::string_view mission_outcome_label(lang l, std::string_view code) noexcept {
+    return lookup(mission_outcome_labels, l, code);
 }
 
 std::string_view change_label(lang l, std::string_view change) noexcept {

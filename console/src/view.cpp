@@ -1,6 +1,7 @@
 #include "arc/console/view.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <utility>
 
@@ -639,11 +640,17 @@ void title_bar(grid& g, const app& a, int width, std::int64_t now_ms, std::strin
     std::string text = " " + std::string(title);
     if (!a.me().empty()) {
         text += " · " + a.me();
-        if (!a.role().empty()) {
+        if (!a.role().empty() && !a.team_mode()) {
             text += " (" + a.role() + ")";
         }
     }
-    if (a.live()) {
+    if (a.live() && a.team_mode()) {
+        std::size_t open = 0;
+        for (const json& m : a.missions().list) {
+            open += m.value("open", false) ? 1U : 0U;
+        }
+        text += " · " + fmt_tr(l, "{} missions open", open);
+    } else if (a.live()) {
         text += " · " + fmt_tr(l, "{} open", a.queue().open_count());
     } else {
         text += " · " + std::string(tr(l, "connecting…"));
@@ -735,7 +742,8 @@ std::vector<key_item> main_keys(const app& a) {
 void status_row(grid& g, const app& a, int row, int width, std::int64_t now_ms) {
     const lang l = a.language();
     const prompt_state& p = a.prompt();
-    if (a.current_screen() == screen::main && p.active()) {
+    if ((a.current_screen() == screen::main || a.current_screen() == screen::missions) &&
+        p.active()) {
         std::string label;
         switch (p.k) {
             case prompt_state::kind::note:
@@ -793,6 +801,17 @@ void status_row(grid& g, const app& a, int row, int width, std::int64_t now_ms) 
                 break;
             case prompt_state::kind::case_summary:
                 label = std::string(tr(l, "What was reported: "));
+                break;
+            case prompt_state::kind::mission_decline:
+                label = fmt_tr(l, "Why does the team decline #{}? ", p.alarm);
+                break;
+            case prompt_state::kind::mission_outcome:
+                label = fmt_tr(l, "Mission #{} done: outcome", p.alarm);
+                break;
+            case prompt_state::kind::mission_note:
+                label = p.outcome == "social_services_referral"
+                            ? std::string(tr(l, "Hand-over note for the social services: "))
+                            : std::string(tr(l, "Note (Enter: none): "));
                 break;
             case prompt_state::kind::none:
                 break;
@@ -970,6 +989,273 @@ void render_floor(grid& g, const app& a, std::int64_t now_ms) {
              {"q", std::string(tr(l, "quit")), false, ""}});
 }
 
+// ---- the team's client ----------------------------------------------------------------------
+
+// "19:02 (5m)": the local clock of an ISO instant and how long ago.
+std::string when(const json& m, const char* name, std::int64_t now_ms) {
+    const std::string iso = str(m, name);
+    const auto ms = parse_iso8601_ms(iso);
+    if (!ms) {
+        return {};
+    }
+    return clock_of(iso) + " (" + format_age(std::max<std::int64_t>(0, now_ms - *ms)) + ")";
+}
+
+std::string address_of(const json& s) {
+    const json a = s.value("address", json::object());
+    std::string out = str(a, "street");
+    if (const std::string n = str(a, "number"); !n.empty()) {
+        out += out.empty() ? n : " " + n;
+    }
+    if (const std::string c = str(a, "comune"); !c.empty()) {
+        out += out.empty() ? c : ", " + c;
+    }
+    return out;
+}
+
+style mission_style(std::string_view state) {
+    if (state == "dispatched") {
+        return style{color::red, true};
+    }
+    if (state == "done" || state == "declined") {
+        return style{};
+    }
+    return style{color::yellow, false};
+}
+
+void mission_row(grid& g, const app& a, const json& m, int row, int width, std::int64_t now_ms) {
+    const lang l = a.language();
+    const bool sel = m.value("alarm", alarm_id{0}) == a.missions().selected;
+    const std::string state = str(m, "state");
+    const style base{color::normal, sel, sel};
+    g.paint(row, 0, width, base);
+    const json s = m.value("subscriber", json::object());
+    std::string who = s.is_object() ? str(s, "name") : std::string();
+    if (who.empty()) {
+        who = str(m, "text");
+    }
+    const auto dispatched = parse_iso8601_ms(str(m, "dispatched"));
+    const std::string age =
+        dispatched ? format_age(std::max<std::int64_t>(0, now_ms - *dispatched)) : std::string();
+    int x = g.put(row, 0, fmt::format("#{:<5}", m.value("alarm", alarm_id{0})), base, width);
+    style st = mission_style(state);
+    st.reverse = sel;
+    st.bold = st.bold || sel;
+    x += g.put(row, x, pad(state_label(l, state), 11), st, width - x);
+    const int age_w = static_cast<int>(columns(age)) + 1;
+    const int room = width - x - age_w;
+    if (room > 0) {
+        std::string text = who;
+        if (s.is_object()) {
+            const std::string c = str(s.value("address", json::object()), "comune");
+            if (!c.empty()) {
+                text += " · " + c;
+            }
+        }
+        g.put(row, x, fit(text, static_cast<std::size_t>(room), true, a.opts().ascii), base, room);
+    }
+    if (width - age_w > x) {
+        g.put(row, width - age_w + 1, age, base);
+    }
+}
+
+std::vector<line> mission_lines(const app& a, std::int64_t now_ms) {
+    const lang l = a.language();
+    std::vector<line> out;
+    const missions_state& ms = a.missions();
+    const json* mp = a.selected_mission();
+    if (mp == nullptr) {
+        out.push_back(plain(std::string(tr(l, !ms.loaded        ? "loading…"
+                                              : ms.list.empty() ? "no missions"
+                                                                : "no mission selected"))));
+        return out;
+    }
+    const json& m = *mp;
+    const std::string state = str(m, "state");
+    const std::string cls = str(m, "class");
+    line head{segment{fmt::format("#{} {}", m.value("alarm", alarm_id{0}), class_label(l, cls)),
+                      class_style(cls)},
+              segment{" " + str(m, "text"), style{color::normal, true}},
+              segment{" · " + std::string(state_label(l, state)), mission_style(state)}};
+    out.push_back(std::move(head));
+    out.push_back(
+        plain(fmt_tr(l, "dispatched {} by {}", when(m, "dispatched", now_ms), str(m, "operator"))));
+    if (const std::string ins = str(m, "instructions"); !ins.empty()) {
+        out.push_back(
+            line{segment{std::string(tr(l, "Instructions")) + ": ", style{color::cyan, true}},
+                 segment{ins, style{color::normal, true}}});
+    }
+    const json s = m.value("subscriber", json::object());
+    if (s.is_object() && !s.empty()) {
+        section(out, std::string(tr(l, "Person")));
+        out.push_back(line{segment{str(s, "name"), style{color::normal, true}},
+                           segment{str(s, "code").empty() ? "" : "  " + str(s, "code"), {}}});
+        out.push_back(plain(address_of(s)));
+        const json addr = s.value("address", json::object());
+        if (const std::string floor = str(addr, "floor"); !floor.empty()) {
+            out.push_back(plain(std::string(tr(l, "floor")) + ": " + floor));
+        }
+        if (const std::string notes = str(addr, "access_notes"); !notes.empty()) {
+            out.push_back(
+                line{segment{std::string(tr(l, "access")) + ": ", style{color::cyan, true}},
+                     segment{notes, {}}});
+        }
+        if (const std::string phones = join_strings(s.value("phones", json::array()), ", ");
+            !phones.empty()) {
+            out.push_back(plain(std::string(tr(l, "phone")) + ": " + phones));
+        }
+        if (ms.key_safe_alarm == m.value("alarm", alarm_id{0}) && !ms.key_safe_code.empty()) {
+            out.push_back(
+                line{segment{std::string(tr(l, "key safe")) + ": ", style{color::cyan, true}},
+                     segment{ms.key_safe_code, style{color::magenta, true}},
+                     segment{" " + std::string(tr(l, "(audited)")), {}}});
+        } else if (m.value("open", false) && s.value("has_key_safe", false)) {
+            out.push_back(plain(std::string(tr(l, "key safe: c shows the code (audited)"))));
+        }
+        const json contacts = s.value("contacts", json::array());
+        if (contacts.is_array() && !contacts.empty()) {
+            section(out, std::string(tr(l, "Contacts")));
+            for (const json& c : contacts) {
+                std::string text = fmt::format("{}. {}", c.value("priority", 0), str(c, "name"));
+                if (const std::string rel = str(c, "relation"); !rel.empty()) {
+                    text += " (" + rel + ")";
+                }
+                if (const std::string ph = join_strings(c.value("phones", json::array()), ", ");
+                    !ph.empty()) {
+                    text += " " + ph;
+                }
+                if (c.value("has_key", false)) {
+                    text += " · " + std::string(tr(l, "has key"));
+                }
+                out.push_back(plain(text));
+            }
+        }
+    }
+    section(out, std::string(tr(l, "Mission")));
+    for (const auto& [field, label] :
+         std::array<std::pair<const char*, std::string_view>, 5>{{{"accepted", "accepted"},
+                                                                  {"on_the_way", "on_the_way"},
+                                                                  {"on_site", "on_site"},
+                                                                  {"done", "done"},
+                                                                  {"declined", "declined"}}}) {
+        if (const std::string w = when(m, field, now_ms); !w.empty()) {
+            out.push_back(plain(pad(state_label(l, label), 11) + " " + w));
+        }
+    }
+    if (const std::string w = when(m, "escalated", now_ms); !w.empty()) {
+        out.push_back(
+            plain(fmt_tr(l, "not accepted in time: escalated {}", w), style{color::red, true}));
+    }
+    if (const std::string r = str(m, "decline_reason"); !r.empty()) {
+        out.push_back(plain(std::string(tr(l, "reason")) + ": " + r));
+    }
+    if (const std::string o = str(m, "outcome"); !o.empty()) {
+        out.push_back(
+            plain(std::string(tr(l, "outcome")) + ": " + std::string(mission_outcome_label(l, o))));
+    }
+    if (const std::string n = str(m, "note"); !n.empty()) {
+        out.push_back(plain(std::string(tr(l, "note")) + ": " + n));
+    }
+    return out;
+}
+
+std::vector<key_item> mission_keys(const app& a) {
+    const lang l = a.language();
+    const auto t = [l](std::string_view s) { return std::string(tr(l, s)); };
+    const json* m = a.selected_mission();
+    const std::string state = m != nullptr ? str(*m, "state") : std::string();
+    std::vector<key_item> items = {{"↑↓", t("select"), true, ""}};
+    if (state == "dispatched") {
+        items.push_back({"a", t("accept"), false, ""});
+    }
+    if (state == "accepted") {
+        items.push_back({"w", t("on the way"), false, l == lang::it ? "via" : "way"});
+    }
+    if (state == "on_the_way") {
+        items.push_back({"s", t("on site"), false, l == lang::it ? "posto" : "site"});
+    }
+    if (state == "on_site") {
+        items.push_back({"f", t("done"), false, ""});
+    }
+    if (state == "dispatched") {
+        items.push_back({"x", t("decline"), false, l == lang::it ? "rif" : "decl"});
+    }
+    if (m != nullptr && m->value("open", false) &&
+        m->value("subscriber", json::object()).value("has_key_safe", false)) {
+        items.push_back({"c", t("key safe"), false, l == lang::it ? "chiavi" : "keys"});
+    }
+    items.push_back({"L", t("lang"), true, ""});
+    items.push_back({"q", t("quit"), false, ""});
+    return items;
+}
+
+// The team's screen: its missions on top (open first), the selected one below.
+void render_missions(grid& g, const app& a, std::int64_t now_ms) {
+    const int h = g.rows();
+    const int w = g.cols();
+    const lang l = a.language();
+    const missions_state& ms = a.missions();
+    // The team's name first: at 60 columns the line holds it, the account and the count.
+    title_bar(g, a, w, now_ms, ms.team.empty() ? "arc-console" : ms.team);
+    const int content_h = h - 3;
+    const int n = static_cast<int>(ms.list.size());
+    const int list_rows = std::clamp(n, 1, std::max(2, content_h / 3));
+    int selected_at = 0;
+    for (int i = 0; i < n; ++i) {
+        if (ms.list[static_cast<std::size_t>(i)].value("alarm", alarm_id{0}) == ms.selected) {
+            selected_at = i;
+        }
+    }
+    const int first = std::clamp(selected_at - list_rows + 1, 0, std::max(0, n - list_rows));
+    if (n == 0) {
+        g.put(1, 0,
+              std::string(tr(l, !ms.error.empty() ? "missions not available"
+                                : ms.loaded       ? "no missions"
+                                                  : "loading…")),
+              {}, w);
+    }
+    for (int i = 0; i < list_rows && first + i < n; ++i) {
+        mission_row(g, a, ms.list[static_cast<std::size_t>(first + i)], 1 + i, w, now_ms);
+    }
+    const int sep = 1 + list_rows;
+    std::string bar = a.opts().ascii ? "-- " : "── ";
+    bar += tr(l, "mission");
+    bar += " ";
+    const std::string fill = a.opts().ascii ? "-" : "─";
+    while (static_cast<int>(columns(bar)) < w) {
+        bar += fill;
+    }
+    g.put(sep, 0, bar, style{color::normal, true});
+    const int top = sep + 1;
+    const int rows = h - 2 - top;
+    if (rows > 0) {
+        if (a.prompt().picking()) {
+            render_picker(g, a, top, rows, 0, w);
+        } else {
+            std::vector<line> wrapped;
+            for (const line& l0 : mission_lines(a, now_ms)) {
+                for (line& wl : wrap(l0, static_cast<std::size_t>(w))) {
+                    wrapped.push_back(std::move(wl));
+                }
+            }
+            const std::size_t visible = static_cast<std::size_t>(rows);
+            const std::size_t max_scroll = wrapped.size() > visible ? wrapped.size() - visible : 0;
+            const std::size_t scroll = std::min(ms.scroll, max_scroll);
+            for (std::size_t i = 0; i < visible && scroll + i < wrapped.size(); ++i) {
+                put_line(g, top + static_cast<int>(i), 0, wrapped[scroll + i], w);
+            }
+        }
+    }
+    status_row(g, a, h - 2, w, now_ms);
+    if (a.prompt().active()) {
+        key_bar(g, h - 1, w,
+                {{"Enter", l == lang::it ? "conferma" : "confirm", false, ""},
+                 {"Esc", l == lang::it ? "annulla" : "cancel", false, ""}});
+    } else {
+        key_bar(g, h - 1, w, mission_keys(a));
+    }
+}
+
 }  // namespace
 
 // ---- grid ------------------------------------------------------------------------------------
@@ -1091,6 +1377,9 @@ grid render(const app& a, int rows, int cols, std::int64_t now_ms) {
             break;
         case screen::floor:
             render_floor(g, a, now_ms);
+            break;
+        case screen::missions:
+            render_missions(g, a, now_ms);
             break;
     }
     if (a.opts().ascii) {

@@ -814,6 +814,11 @@ private:
         } else {
             scope.actor = text_field(req, "actor", 64, "admin");
         }
+        if (session_ != nullptr) {
+            scope.subscribe = [session = session_](const std::string& team) {
+                return session->subscribe_missions(team);
+            };
+        }
         return handle_mission_command(cmd, req, backend_, reply, scope);
     }
 

@@ -51,6 +51,9 @@ public:
     virtual ~admin_session() = default;
     /// Subscribes this connection to alarm changes; returns the subscribe result.
     virtual nlohmann::json subscribe(std::size_t limit) = 0;
+    /// Subscribes this connection to the mission pushes of `team` (alarm_service::
+    /// subscribe_team); false when the connection cannot take pushes.
+    virtual bool subscribe_missions(const std::string& /*team*/) { return false; }
 
     /// True on the operator API (TCP): login first, then the role's commands only. False on the
     /// admin Unix socket (full rights, actor "admin-socket").

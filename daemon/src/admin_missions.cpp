@@ -128,17 +128,40 @@ public:
     mission_handler(admin_backend& backend, admin_reply reply, mission_scope scope)
         : backend_(backend), reply_(std::move(reply)), scope_(std::move(scope)) {}
 
-    void list(const json& req) {
+    // mission.list, and mission.subscribe (`subscribe`): the list without key-safe codes, then
+    // a push for every change of one of the team's missions.
+    void list(const json& req, bool subscribe) {
         std::string team = scope_.team;
         if (team.empty()) {
             team = *text(req, "team", true);
         } else if (const auto asked = text(req, "team", false); asked && !same_team(*asked, team)) {
             throw mission_error{"forbidden", fmt::format("a team account sees only {}", team)};
         }
+        // The code of the key safe is sent only when asked for (each view audited): a terminal
+        // that refreshes its list does not send it over the line, nor fill the audit trail.
+        bool want_key_safe = !subscribe;
+        if (const auto it = req.find("key_safe"); it != req.end() && !subscribe) {
+            if (!it->is_boolean()) {
+                throw mission_error{"bad_request", "field 'key_safe' must be true or false"};
+            }
+            want_key_safe = it->get<bool>();
+        }
+        std::optional<std::int64_t> only;
+        if (req.contains("alarm")) {
+            only = static_cast<std::int64_t>(alarm_field(req));
+        }
+        if (subscribe) {
+            if (!scope_.subscribe || !scope_.subscribe(team)) {
+                throw mission_error{"invalid", "mission.subscribe needs a connection"};
+            }
+        }
         storage::database& db = backend_.read_db();
         json missions = json::array();
         std::vector<std::int64_t> key_safe_shown;
         for (const storage::mission& m : storage::missions_for_team(db, team, recent_missions)) {
+            if (only && m.alarm_id != *only) {
+                continue;
+            }
             json entry = mission_to_json(m);
             const auto id = static_cast<engine::alarm_id>(m.alarm_id);
             std::string account;
@@ -158,8 +181,10 @@ public:
                 const auto dev = storage::find_device(db, account);
                 if (dev && dev->subscriber_id) {
                     if (const auto s = storage::find_subscriber(db, *dev->subscriber_id)) {
-                        const bool key_safe = m.open() && !s->key_safe_code.empty();
+                        const bool has_key_safe = m.open() && !s->key_safe_code.empty();
+                        const bool key_safe = has_key_safe && want_key_safe;
                         entry["subscriber"] = person_json(*s, key_safe);
+                        entry["subscriber"]["has_key_safe"] = has_key_safe;
                         if (key_safe) {
                             key_safe_shown.push_back(m.alarm_id);
                         }
@@ -169,6 +194,9 @@ public:
             missions.push_back(std::move(entry));
         }
         json result{{"team", team}, {"missions", std::move(missions)}};
+        if (subscribe) {
+            result["subscribed"] = true;
+        }
         if (key_safe_shown.empty()) {
             reply_.ok(std::move(result));
             return;
@@ -290,13 +318,13 @@ bool handle_mission_command(const std::string& cmd, const json& req, admin_backe
         {"mission.done", alarm_action::complete}};
     const auto it =
         std::find_if(steps.begin(), steps.end(), [&](const auto& s) { return s.first == cmd; });
-    if (cmd != "mission.list" && it == steps.end()) {
+    if (cmd != "mission.list" && cmd != "mission.subscribe" && it == steps.end()) {
         return false;
     }
     mission_handler h(backend, reply, scope);
     try {
-        if (cmd == "mission.list") {
-            h.list(req);
+        if (cmd == "mission.list" || cmd == "mission.subscribe") {
+            h.list(req, cmd == "mission.subscribe");
         } else {
             h.step(cmd, req, it->second);
         }

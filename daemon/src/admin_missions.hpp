@@ -1,8 +1,10 @@
 // Purpose: the operator API's mission commands for PIS teams (docs/admin-api.md, "Missions"):
-// mission.list, mission.accept, mission.decline, mission.on_the_way, mission.on_site,
-// mission.done. A team account works only its own team's missions; every step is audited.
+// mission.list, mission.subscribe, mission.accept, mission.decline, mission.on_the_way,
+// mission.on_site, mission.done. A team account works only its own team's missions; every step is
+// audited.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "admin_subscribers.hpp"
@@ -16,6 +18,9 @@ namespace arc::daemon {
 struct mission_scope {
     std::string team;   ///< the team account's team; empty: any team (admin)
     std::string actor;  ///< who the alarm timeline names for the steps
+    /// mission.subscribe: subscribes the connection to the team's mission pushes; false when
+    /// there is no connection to push to. Unset: mission.subscribe is refused.
+    std::function<bool(const std::string& team)> subscribe;
 };
 
 /// Handles `cmd` when it is a mission.* command and returns true (answers after the commit of

@@ -2,15 +2,18 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "alarm_service.hpp"
 #include <fmt/format.h>
 
 #include "arc/api/json.hpp"
@@ -354,14 +357,14 @@ public:
         if (!t) {
             throw field_error{"not_found", fmt::format("no team {}", name)};
         }
-        reply_.ok(json{{"team", team_to_json(*t, at_now(req))}});
+        reply_.ok(json{{"team", with_missions(team_to_json(with_state(*t), at_now(req)))}});
     }
 
     void list(const json& req) {
         const std::int64_t now = at_now(req);
         json out = json::array();
         for (const auto& t : storage::list_teams(backend_.read_db())) {
-            out.push_back(team_to_json(t, now));
+            out.push_back(with_missions(team_to_json(with_state(t), now)));
         }
         reply_.ok(json{{"teams", std::move(out)}, {"at", arc::api::iso8601_utc(now)}});
     }
@@ -424,7 +427,7 @@ public:
                 continue;
             }
             candidates.push_back(
-                teams::candidate{t.name, t.territory, std::move(*parsed), t.state});
+                teams::candidate{t.name, t.territory, std::move(*parsed), with_state(t).state});
         }
         json list = json::array();
         for (const auto& p : teams::propose(candidates, comune, at_ms(now))) {
@@ -449,6 +452,33 @@ public:
     }
 
 private:
+    // A team with an open mission is on a mission, whatever its stored state says, unless it
+    // was set off duty by hand; with none it is as stored (on_mission set by hand stays).
+    storage::team with_state(storage::team t) {
+        if (!missions_) {
+            missions_ = backend_.alarms().open_missions();
+        }
+        const int open = missions_open(t.name);
+        if (open > 0 && t.state == teams::team_state::available) {
+            t.state = teams::team_state::on_mission;
+        }
+        return t;
+    }
+    int missions_open(const std::string& name) {
+        if (!missions_) {
+            missions_ = backend_.alarms().open_missions();
+        }
+        std::string key = name;
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        const auto it = missions_->find(key);
+        return it == missions_->end() ? 0 : it->second;
+    }
+    json with_missions(json team) {
+        team["open_missions"] = missions_open(team.value("name", std::string()));
+        return team;
+    }
+
     // The instant a read is about: the request's `at` when given (tests, planning), else now.
     std::int64_t at_now(const json& req) {
         if (const json* v = find(req, "at")) {
@@ -459,6 +489,7 @@ private:
 
     admin_backend& backend_;
     admin_reply reply_;
+    std::optional<std::map<std::string, int>> missions_;
 };
 
 }  // namespace

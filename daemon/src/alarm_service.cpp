@@ -1,6 +1,7 @@
 #include "alarm_service.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 #include <utility>
 
@@ -15,6 +16,14 @@
 
 namespace arc::daemon {
 namespace {
+
+// Team names compare case-insensitively (ASCII), as everywhere else.
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
 
 using nlohmann::json;
 
@@ -502,7 +511,48 @@ std::pair<std::uint64_t, json> alarm_service::subscribe(push_sink sink, std::siz
     return {token, std::move(result)};
 }
 
-void alarm_service::unsubscribe(std::uint64_t token) { subscribers_.erase(token); }
+std::uint64_t alarm_service::subscribe_team(std::string team, push_sink sink) {
+    const std::uint64_t token = next_token_++;
+    team_subscriber sub{std::move(team), std::move(sink), {}};
+    for (const engine::alarm_id id : engine_.queue(engine_.queue_size())) {
+        if (const engine::alarm* a = engine_.find(id); a != nullptr && iequals(a->team, sub.team)) {
+            sub.known.insert(id);
+        }
+    }
+    team_subscribers_.emplace(token, std::move(sub));
+    return token;
+}
+
+std::map<std::string, int> alarm_service::open_missions() const {
+    std::map<std::string, int> out;
+    for (const engine::alarm_id id : engine_.queue(engine_.queue_size())) {
+        const engine::alarm* a = engine_.find(id);
+        if (a == nullptr || a->team.empty()) {
+            continue;
+        }
+        switch (a->state) {
+            case engine::alarm_state::dispatched:
+            case engine::alarm_state::accepted:
+            case engine::alarm_state::on_the_way:
+            case engine::alarm_state::on_site: {
+                std::string key = a->team;
+                std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) {
+                    return static_cast<char>(std::tolower(ch));
+                });
+                ++out[key];
+                break;
+            }
+            default:
+                break;
+        }
+    }
+    return out;
+}
+
+void alarm_service::unsubscribe(std::uint64_t token) {
+    subscribers_.erase(token);
+    team_subscribers_.erase(token);
+}
 
 bool alarm_service::idle() const noexcept {
     return !in_flight_ && pending_->data.changes.empty() && pending_->waiters.empty() &&
@@ -620,6 +670,9 @@ void alarm_service::flush() {
 void alarm_service::publish(const engine::changes& out) {
     for (const engine::change& c : out) {
         ++seq_;
+        if (!team_subscribers_.empty() && c.alarm.id != 0) {
+            publish_team(c);
+        }
         if (subscribers_.empty()) {
             continue;
         }
@@ -643,6 +696,36 @@ void alarm_service::publish(const engine::changes& out) {
             } else {
                 it = subscribers_.erase(it);
             }
+        }
+    }
+}
+
+// A team hears of the alarms dispatched to it, and once more when one stops being its own.
+void alarm_service::publish_team(const engine::change& c) {
+    const engine::alarm* a = engine_.find(c.alarm.id);
+    const bool closed = a == nullptr || c.alarm.state == engine::alarm_state::closed;
+    std::shared_ptr<const std::string> line;
+    for (auto it = team_subscribers_.begin(); it != team_subscribers_.end();) {
+        team_subscriber& sub = it->second;
+        const bool ours = !closed && iequals(a->team, sub.team);
+        const bool was = sub.known.count(c.alarm.id) != 0;
+        if (ours) {
+            sub.known.insert(c.alarm.id);
+        } else {
+            sub.known.erase(c.alarm.id);
+        }
+        if (!ours && !was) {
+            ++it;
+            continue;
+        }
+        if (!line) {
+            line = std::make_shared<const std::string>(
+                dump_line(json{{"push", "mission"}, {"alarm", c.alarm.id}, {"seq", seq_}}));
+        }
+        if (sub.sink(line)) {
+            ++it;
+        } else {
+            it = team_subscribers_.erase(it);
         }
     }
 }

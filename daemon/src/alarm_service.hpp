@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -161,6 +162,11 @@ public:
     /// Subscribes `sink` to every committed change; returns its token and the subscribe result
     /// `{"subscribed":true,"seq":S,"open":N,"alarms":[…]}`; pushes continue from seq S+1.
     std::pair<std::uint64_t, nlohmann::json> subscribe(push_sink sink, std::size_t limit);
+    /// Subscribes `sink` to the missions of `team` (compared case-insensitively): after each
+    /// committed change of an alarm dispatched to the team, or one that was and is no longer
+    /// (declined, dispatched elsewhere, closed), `{"push":"mission","alarm":ID,"seq":S}`. A
+    /// small line, for a team's terminal on a slow link: it then asks for mission.list.
+    std::uint64_t subscribe_team(std::string team, push_sink sink);
     void unsubscribe(std::uint64_t token);
     /// True when no change waits to be persisted (for a clean shutdown).
     bool idle() const noexcept;
@@ -168,6 +174,9 @@ public:
     nlohmann::json stats() const;
 
     const engine::engine& alarm_engine() const noexcept { return engine_; }
+    /// How many missions each team has open (dispatched to it and not done, declined or
+    /// closed); keyed by the team name in lower case.
+    std::map<std::string, int> open_missions() const;
 
 private:
     struct batch {
@@ -179,6 +188,7 @@ private:
                 std::function<void(storage::database&)> also = {});
     void flush();
     void publish(const engine::changes& out);
+    void publish_team(const engine::change& c);
     void rearm();
 
     engine::engine engine_;
@@ -190,6 +200,12 @@ private:
     std::uint64_t seq_ = 0;
     std::uint64_t next_token_ = 1;
     std::map<std::uint64_t, push_sink> subscribers_;
+    struct team_subscriber {
+        std::string team;
+        push_sink sink;
+        std::set<engine::alarm_id> known;  ///< open alarms of the team's, as last pushed
+    };
+    std::map<std::uint64_t, team_subscriber> team_subscribers_;
     std::uint64_t persisted_batches_ = 0;
     std::uint64_t persisted_changes_ = 0;
     std::uint64_t failed_batches_ = 0;

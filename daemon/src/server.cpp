@@ -432,6 +432,16 @@ struct server::impl final : admin_backend {
             return std::move(result);
         }
 
+        bool subscribe_missions(const std::string& team) override {
+            if (subscription) {
+                owner.alarms_.unsubscribe(*subscription);
+            }
+            subscription = owner.alarms_.subscribe_team(
+                team,
+                [this](const std::shared_ptr<const std::string>& line) { return push(line); });
+            return true;
+        }
+
         // A push line; false (and the session ends) when the client is too far behind.
         bool push(const std::shared_ptr<const std::string>& line) {
             if (closing) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "admin_api.hpp"
+#include "alarm_service.hpp"
 #include "fake_backend.hpp"
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -28,6 +29,19 @@ public:
         peer = std::move(from);
     }
     json subscribe(std::size_t /*limit*/) override { return json{{"subscribed", true}}; }
+    // mission.subscribe: the pushes the connection would write, when `alarms` is set.
+    bool subscribe_missions(const std::string& team) override {
+        if (alarms == nullptr) {
+            return false;
+        }
+        alarms->subscribe_team(team, [this](const std::shared_ptr<const std::string>& line) {
+            pushes.push_back(json::parse(*line));
+            return true;
+        });
+        return true;
+    }
+    arc::daemon::alarm_service* alarms = nullptr;
+    std::vector<json> pushes;
 };
 
 constexpr const char* password = "correct horse battery";
@@ -277,6 +291,84 @@ TEST_F(missions_test, an_unaccepted_mission_escalates_at_the_timeout) {
     const auto m = storage::latest_mission(backend_.db_, id);
     ASSERT_TRUE(m);
     EXPECT_EQ(m->escalated_ms, backend_.now_ms_ + 300'000);
+}
+
+TEST_F(missions_test, a_team_terminal_subscribes_and_hears_only_of_its_own_missions) {
+    // No connection to push to: refused.
+    expect_error(call(nord_, json{{"cmd", "mission.subscribe"}}), "invalid", "needs a connection");
+    nord_.alarms = &backend_.alarms();
+    sud_.alarms = &backend_.alarms();
+    json r = call(nord_, json{{"cmd", "mission.subscribe"}});
+    ASSERT_EQ(r["ok"], true) << r;
+    EXPECT_EQ(r["result"]["subscribed"], true);
+    EXPECT_EQ(r["result"]["team"], "PIS Nord");
+    EXPECT_TRUE(r["result"]["missions"].empty());
+    ASSERT_EQ(call(sud_, json{{"cmd", "mission.subscribe"}})["ok"], true);
+
+    const std::int64_t id = dispatched();
+    ASSERT_FALSE(nord_.pushes.empty());
+    for (const json& p : nord_.pushes) {
+        EXPECT_EQ(p["push"], "mission");
+        EXPECT_EQ(p["alarm"], id);
+    }
+    EXPECT_TRUE(sud_.pushes.empty()) << sud_.pushes.size();
+
+    // The list a terminal fetches: no key-safe code unless asked for, and then audited.
+    const std::size_t views = audit_count("mission.view_key_safe");
+    r = call(nord_, json{{"cmd", "mission.list"}, {"key_safe", false}});
+    ASSERT_EQ(r["ok"], true) << r;
+    json m = r["result"]["missions"][0];
+    EXPECT_FALSE(m["subscriber"].contains("key_safe_code"));
+    EXPECT_EQ(m["subscriber"]["has_key_safe"], true);
+    EXPECT_EQ(audit_count("mission.view_key_safe"), views);
+    expect_error(call(nord_, json{{"cmd", "mission.list"}, {"key_safe", "yes"}}), "bad_request",
+                 "key_safe");
+    r = call(nord_, json{{"cmd", "mission.list"}, {"alarm", id}, {"key_safe", true}});
+    ASSERT_EQ(r["result"]["missions"].size(), 1U) << r;
+    EXPECT_EQ(r["result"]["missions"][0]["subscriber"]["key_safe_code"], "4711");
+    EXPECT_EQ(audit_count("mission.view_key_safe"), views + 1);
+    r = call(nord_, json{{"cmd", "mission.list"}, {"alarm", id + 1000}, {"key_safe", true}});
+    EXPECT_TRUE(r["result"]["missions"].empty()) << r;
+
+    // Declined: PIS Nord hears it once more (no longer its own); re-dispatched to PIS Sud, only
+    // PIS Sud hears of it from then on.
+    nord_.pushes.clear();
+    ASSERT_EQ(step(nord_, "mission.decline", id, {{"reason", "su altro intervento"}})["ok"], true);
+    EXPECT_EQ(nord_.pushes.size(), 1U);
+    nord_.pushes.clear();
+    EXPECT_TRUE(ok(anna_, json{{"cmd", "alarm.dispatch"}, {"alarm", id}, {"team", "PIS Sud"}}));
+    EXPECT_TRUE(ok(sud_, json{{"cmd", "mission.accept"}, {"alarm", id}}));
+    EXPECT_TRUE(nord_.pushes.empty()) << nord_.pushes.size();
+    EXPECT_GE(sud_.pushes.size(), 2U);  // dispatched, accepted
+}
+
+TEST_F(missions_test, a_team_with_an_open_mission_is_on_a_mission_until_it_is_done) {
+    const auto state_of = [&](const std::string& name) {
+        const json r = call(admin_, json{{"cmd", "team.show"}, {"team", name}});
+        EXPECT_EQ(r["ok"], true) << r;
+        return r["result"]["team"]["state"].get<std::string>() + "/" +
+               std::to_string(r["result"]["team"]["open_missions"].get<int>());
+    };
+    EXPECT_EQ(state_of("PIS Nord"), "available/0");
+    const std::int64_t id = dispatched();
+    EXPECT_EQ(state_of("PIS Nord"), "on_mission/1");
+    EXPECT_EQ(state_of("PIS Sud"), "available/0");
+    // The proposal for another alarm puts the available team first.
+    json r = call(anna_, json{{"cmd", "team.propose"}, {"comune", "Torino"}});
+    ASSERT_EQ(r["ok"], true) << r;
+    ASSERT_EQ(r["result"]["teams"].size(), 2U) << r;
+    EXPECT_EQ(r["result"]["teams"][0]["name"], "PIS Sud");
+    EXPECT_EQ(r["result"]["teams"][1]["state"], "on_mission");
+    ASSERT_EQ(step(nord_, "mission.accept", id)["ok"], true);
+    ASSERT_EQ(step(nord_, "mission.on_the_way", id)["ok"], true);
+    ASSERT_EQ(step(nord_, "mission.on_site", id)["ok"], true);
+    EXPECT_EQ(state_of("PIS Nord"), "on_mission/1");
+    ASSERT_EQ(step(nord_, "mission.done", id, {{"outcome", "resolved_on_site"}})["ok"], true);
+    EXPECT_EQ(state_of("PIS Nord"), "available/0");
+    // Off duty by hand stays off duty.
+    EXPECT_TRUE(
+        ok(admin_, json{{"cmd", "team.set_state"}, {"team", "PIS Nord"}, {"state", "off_duty"}}));
+    EXPECT_EQ(state_of("PIS Nord"), "off_duty/0");
 }
 
 }  // namespace

@@ -408,13 +408,111 @@ class ConsoleLogin(ConsoleCase):
         self.assertNotIn("operator login", c.screen())
 
 
+class TeamConsole(ConsoleCase):
+    """One operator console and one team console (arc-console --team at 60x20) carry a pendant
+    alarm from dispatch to done, over the operator API with logins."""
+
+    PASSWORD = "segreta-di-prova-1"
+
+    def setUp(self):
+        super().setUp()
+        d = self.daemon
+        d.arcctl("team", "add", "PIS Centro", "--territory", "Torino", "--schedule", "24x7",
+                 "--phone", "+39 335 1111111")
+        sub = d.arcctl("subscriber", "add", "--code", "TS-0042", "--first-name", "Maria",
+                       "--last-name", "Rossi", "--comune", "Torino", "--street", "Via Roma",
+                       "--number", "12", "--access-notes", "citofono 3, cane",
+                       "--key-safe", "4711")["subscriber"]
+        d.arcctl("device", "add", "--account", "4242", "--protocol", "dc09", "--type", "pendant",
+                 "--subscriber", str(sub["id"]))
+        for name, role, extra in (("anna", "operator", ()),
+                                  ("pis-centro", "team", ("--team", "PIS Centro"))):
+            r = run([test_arc.BIN["arcctl"], "--socket", d.sock, "operator", "add", name,
+                     "--role", role, *extra, "--password-stdin"],
+                    input_bytes=(self.PASSWORD + "\n").encode())
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.port = next(int(l["port"]) for l in d.arcctl("status")["listeners"]
+                         if l.get("name") == "operator")
+
+    def login(self, c, name):
+        c.wait_for(r"operator login")
+        c.type(name)
+        c.keys("Enter")
+        c.type(self.PASSWORD)
+        c.keys("Enter")
+
+    def test_pendant_alarm_from_dispatch_to_done(self):
+        op = self.console("anna", "--connect", f"127.0.0.1:{self.port}", "--lang", "en")
+        team = self.console("team", "--connect", f"127.0.0.1:{self.port}", "--lang", "en",
+                            "--team", cols=60, rows=20)
+        self.login(op, "anna")
+        op.wait_for(r"anna \(operator\)", what="the operator logged in")
+        self.login(team, "pis-centro")
+        team.wait_for(r"PIS Centro · pis-centro · 0 missions open", what="the team logged in")
+
+        alarm_id = self.pendant("4242")
+        op.wait_for(rf"^>#{alarm_id}\s", what="the alarm in the operator's queue")
+        op.keys("t")
+        op.wait_for(rf"^>#{alarm_id}\s.*taken\s+anna")
+        op.keys("a")
+        op.wait_for(rf"^>#{alarm_id}\s.*acked\s+anna")
+        op.keys("d")
+        op.wait_for(r"^ 1\. PIS Centro · available", what="the proposal")
+        op.keys("1")
+        op.wait_for(r"Instructions for PIS Centro: _")
+        op.type("portare coperte")
+        op.keys("Enter")
+        op.wait_for(rf"#{alarm_id} dispatched", what="dispatched")
+
+        # The team's terminal hears of it at once (a push), with the address and instructions.
+        team.wait_for(rf"^#{alarm_id}\s+dispatched\s+Maria Rossi · Torino", what="the mission")
+        screen = team.screen()
+        self.assertIn("Instructions: portare coperte", screen)
+        self.assertIn("Via Roma 12, Torino", screen)
+        self.assertIn("access: citofono 3, cane", screen)
+        self.assertNotIn("4711", screen, "the key-safe code only on request")
+        self.assertTrue(all(len(l) <= 60 for l in screen.splitlines()))
+
+        team.keys("a")
+        team.wait_for(rf"#{alarm_id}: mission accepted")
+        op.wait_for(rf"^>#{alarm_id}\s.*accepted", what="accepted on the operator's queue")
+        team.keys("c")
+        team.wait_for(r"key safe: 4711 \(audited\)", what="the key-safe code")
+        entries = self.daemon.arcctl("audit", "list", "--limit", "200")["entries"]
+        self.assertIn("mission.view_key_safe", json.dumps(entries))
+        team.keys("w")
+        team.wait_for(rf"#{alarm_id}: on the way")
+        op.wait_for(rf"^>#{alarm_id}\s.*on the way", what="on the way on the operator's queue")
+        team.keys("s")
+        team.wait_for(rf"#{alarm_id}: on site")
+        team.keys("f")
+        team.wait_for(r"Mission #\d+ done: outcome")
+        team.keys("1")  # resolved on site
+        team.wait_for(r"Note \(Enter: none\): _")
+        team.type("tutto a posto, rassicurata")
+        team.keys("Enter")
+        team.wait_for(rf"#{alarm_id}: mission done")
+        team.wait_for(rf"^#{alarm_id}\s+done\s", what="the mission done in the team's list")
+        self.assertNotIn("4711", team.screen(), "no key-safe code once the mission is done")
+        op.wait_for(rf"^>#{alarm_id}\s.*done", what="done on the operator's queue")
+        shown = self.daemon.arcctl("alarm", "show", str(alarm_id))
+        self.assertEqual(shown["alarm"]["state"], "mission_done")
+        mission = shown.get("mission") or {}
+        if mission:
+            self.assertEqual(mission.get("outcome"), "resolved_on_site")
+
+
 class ConsoleHelp(unittest.TestCase):
     def test_help_and_bad_usage(self):
         r = run([CONSOLE["path"], "--help"])
         self.assertEqual(r.returncode, 0)
         out = r.stdout.decode()
-        for option in ("--socket", "--connect", "--tls", "--ca", "--user", "--lang"):
+        for option in ("--socket", "--connect", "--tls", "--ca", "--user", "--lang", "--team"):
             self.assertIn(option, out)
+        # --team on the admin socket needs the team's name.
+        r = run([CONSOLE["path"], "--socket", "/x", "--team"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--team needs the team's name", r.stderr.decode())
         r = run([CONSOLE["path"], "--lang", "fr"])
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--lang", r.stderr.decode() + r.stdout.decode())

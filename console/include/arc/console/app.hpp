@@ -46,9 +46,14 @@ struct options {
     std::string user;
     lang language = lang::it;
     bool ascii = false;  ///< the terminal cannot show non-ASCII: "!" instead of "▲"
+    /// The field team's client (--team): the team's missions instead of the alarm queue. A
+    /// login of role team gets it whatever this says.
+    bool team = false;
+    /// On the admin socket (no login): whose missions to work.
+    std::string team_name;
 };
 
-enum class screen { login, main, floor };
+enum class screen { login, main, floor, missions };
 enum class pane { queue, detail };
 enum class link { disconnected, login_needed, authenticating, subscribing, live };
 
@@ -81,7 +86,11 @@ struct prompt_state {
         case_person,
         case_comune,
         case_address,
-        case_summary
+        case_summary,
+        // the team's client
+        mission_decline,  ///< why the team declines
+        mission_outcome,  ///< done: the outcome
+        mission_note      ///< done: the team's note (the hand-over for a referral)
     };
     kind k = kind::none;
     alarm_id alarm = 0;
@@ -96,8 +105,10 @@ struct prompt_state {
     nlohmann::json form;  ///< case_*: what the operator has given so far
     bool picking() const noexcept {
         return k == kind::call_outcome || k == kind::close_pick || k == kind::dispatch_pick ||
-               k == kind::case_category || k == kind::case_urgency || k == kind::case_caller;
+               k == kind::case_category || k == kind::case_urgency || k == kind::case_caller ||
+               k == kind::mission_outcome;
     }
+    std::string outcome;  ///< mission_note: the outcome picked
 };
 
 struct detail_state {
@@ -120,6 +131,24 @@ struct floor_state {
     std::string error;
     bool in_flight = false;
     std::int64_t fetched_ms = 0;
+};
+
+/// The team's missions (mission.subscribe / mission.list), as the team's client shows them.
+struct missions_state {
+    std::string team;
+    nlohmann::json list = nlohmann::json::array();  ///< MISSION entries, open ones first
+    bool loaded = false;
+    bool in_flight = false;
+    bool dirty = false;  ///< a push said a mission changed: fetch the list again
+    std::int64_t fetched_ms = 0;
+    std::string error;
+    alarm_id selected = 0;  ///< the alarm of the selected mission (0: none)
+    std::size_t scroll = 0;
+    /// The key-safe code asked for (each view audited by arcd), shown for this alarm only
+    /// while its mission is open and for a limited time.
+    alarm_id key_safe_alarm = 0;
+    std::string key_safe_code;
+    std::int64_t key_safe_at_ms = 0;
 };
 
 struct status_line {
@@ -168,6 +197,11 @@ public:
     std::optional<alarm_id> selected() const noexcept { return selected_; }
     const detail_state& detail() const noexcept { return detail_; }
     const floor_state& floor() const noexcept { return floor_; }
+    const missions_state& missions() const noexcept { return missions_; }
+    /// The selected mission's entry, or nullptr.
+    const nlohmann::json* selected_mission() const noexcept;
+    /// This console works a team's missions (--team, or a login of role team).
+    bool team_mode() const noexcept { return opts_.team || role_ == "team"; }
     const login_form& login() const noexcept { return login_; }
     const prompt_state& prompt() const noexcept { return prompt_; }
     const status_line& status() const noexcept { return status_; }
@@ -199,7 +233,10 @@ private:
             action,
             floor,
             propose,
-            case_open
+            case_open,
+            missions,  ///< mission.subscribe / mission.list
+            key_safe,  ///< mission.list of one mission with its key-safe code
+            mission    ///< a mission step (accept, decline, on the way, on site, done)
         };
         kind k = kind::action;
         alarm_id alarm = 0;
@@ -232,6 +269,18 @@ private:
     void say(std::string text, bool error, std::int64_t now_ms);
     void hide_sensitive();
     void request_floor(std::int64_t now_ms);
+    // the team's client (team.cpp)
+    void start_team_session(std::int64_t now_ms);
+    void fetch_missions(std::int64_t now_ms);
+    void on_missions(const purpose& why, bool ok, const nlohmann::json& result,
+                     const std::string& code, const std::string& message, std::int64_t now_ms);
+    void on_mission_step(const purpose& why, bool ok, const nlohmann::json& result,
+                         const std::string& code, const std::string& message, std::int64_t now_ms);
+    void key_missions(int k, std::int64_t now_ms);
+    void mission_step(const std::string& cmd, const std::string& action, nlohmann::json fields,
+                      alarm_id alarm, std::int64_t now_ms);
+    bool submit_mission_prompt(const std::string& text, bool blank, std::int64_t now_ms);
+    void team_tick(std::int64_t now_ms);
     std::string action_error(const purpose& why, const std::string& code,
                              const std::string& message) const;
 
@@ -254,6 +303,8 @@ private:
     std::uint64_t detail_gen_ = 0;
     std::int64_t last_show_ms_ = 0;
     floor_state floor_;
+    missions_state missions_;
+    std::set<alarm_id> rung_;  ///< missions the bell has rung for
     login_form login_;
     prompt_state prompt_;
     status_line status_;

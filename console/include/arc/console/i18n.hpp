@@ -27,6 +27,9 @@ std::string_view kind_label(lang l, std::string_view kind) noexcept;
 /// A call outcome code ("no_answer") as a label.
 std::string_view call_outcome_label(lang l, std::string_view code) noexcept;
 
+/// A mission outcome code ("shelter_placement") as a label.
+std::string_view mission_outcome_label(lang l, std::string_view code) noexcept;
+
 /// The change names of a timeline ("transitioned") as a label.
 std::string_view change_label(lang l, std::string_view change) noexcept;
 
