@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "field_keys.hpp"
 #include "sqlite_util.hpp"
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -113,8 +114,12 @@ public:
             case eng::change_kind::opened:
             case eng::change_kind::merged:
             case eng::change_kind::retransmitted:
-            case eng::change_kind::noted:
                 log(id, c, c.detail);
+                break;
+            case eng::change_kind::noted:
+                // An operator's note or call log names people, numbers and health: sealed
+                // with the field keys when they are set.
+                log(id, c, c.detail, true);
                 break;
             case eng::change_kind::escalated:
                 log(id, c, c.detail.empty() ? std::to_string(c.alarm.level) : c.detail);
@@ -221,7 +226,10 @@ private:
         bind_optional(stmt, 8, h.storm_id ? std::optional(sql_id(*h.storm_id)) : std::nullopt);
     }
 
-    void log(std::int64_t alarm_id, const eng::change& c, std::string_view text) {
+    void log(std::int64_t alarm_id, const eng::change& c, std::string_view text,
+             bool sealed = false) {
+        const detail::stored_secret secret =
+            sealed ? detail::secret_to_store(std::string(text)) : detail::stored_secret{};
         detail::statement stmt(db_,
                                "INSERT INTO alarm_log (alarm_id, at_ms, change, event_id, actor, "
                                "from_state, to_state, detail) "
@@ -241,7 +249,11 @@ private:
             stmt.bind_null(6);
             stmt.bind_null(7);
         }
-        stmt.bind_text(8, text);
+        if (sealed && !secret.null) {
+            detail::bind_secret(stmt, 8, secret);  // bound without a copy: outlives the step
+        } else {
+            stmt.bind_text(8, text);
+        }
         stmt.step();
     }
 
@@ -430,7 +442,9 @@ alarm_snapshot load_open_alarms(database& db) {
             if (change == "escalated") {
                 a->escalated_at.push_back(at);
             } else if (change == "noted") {
-                a->notes.push_back({at, stmt.column_bytes(3), stmt.column_bytes(6)});
+                a->notes.push_back({at, stmt.column_bytes(3),
+                                    detail::secret_from_store(
+                                        stmt, 6, fmt::format("alarm {} note", id), "detail")});
             } else if (change == "opened" || change == "storm_grouped") {
                 a->timeline.push_back({eng::alarm_state::new_alarm,
                                        eng::alarm_state::new_alarm,
@@ -503,7 +517,8 @@ std::vector<alarm_log_entry> alarm_log_for(database& db, eng::alarm_id id, std::
         e.actor = stmt.column_bytes(5);
         e.from_state = stmt.column_bytes(6);
         e.to_state = stmt.column_bytes(7);
-        e.detail = stmt.column_bytes(8);
+        e.detail = detail::secret_from_store(
+            stmt, 8, fmt::format("alarm {} log {}", e.alarm_id, e.id), "detail");
         out.push_back(std::move(e));
     }
     return out;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "field_keys.hpp"
 #include "sqlite_util.hpp"
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -24,13 +25,31 @@ std::optional<std::int64_t> optional_int(const detail::statement& stmt, int inde
     return stmt.column_int64(index);
 }
 
+// A free text of the mission (instructions, decline reason, the team's note: personal data of
+// the person visited), sealed with the field keys when they are set; '' stays '' (NOT NULL).
+class sealed_text {
+public:
+    explicit sealed_text(const std::string& text) : stored_(detail::secret_to_store(text)) {}
+    void bind(detail::statement& stmt, int index) const {
+        if (stored_.null) {
+            stmt.bind_text(index, "");
+        } else {
+            detail::bind_secret(stmt, index, stored_);
+        }
+    }
+
+private:
+    detail::stored_secret stored_;  // bound without a copy: outlives the step
+};
+
 mission read_mission(const detail::statement& stmt) {
     mission m;
     m.id = stmt.column_int64(0);
+    const std::string owner = fmt::format("mission {}", m.id);
     m.alarm_id = stmt.column_int64(1);
     m.team = stmt.column_bytes(2);
     m.op = stmt.column_bytes(3);
-    m.instructions = stmt.column_bytes(4);
+    m.instructions = detail::secret_from_store(stmt, 4, owner, "instructions");
     m.state = stmt.column_bytes(5);
     m.dispatched_ms = stmt.column_int64(6);
     m.accepted_ms = optional_int(stmt, 7);
@@ -39,9 +58,9 @@ mission read_mission(const detail::statement& stmt) {
     m.done_ms = optional_int(stmt, 10);
     m.declined_ms = optional_int(stmt, 11);
     m.escalated_ms = optional_int(stmt, 12);
-    m.decline_reason = stmt.column_bytes(13);
+    m.decline_reason = detail::secret_from_store(stmt, 13, owner, "decline_reason");
     m.outcome = stmt.column_bytes(14);
-    m.note = stmt.column_bytes(15);
+    m.note = detail::secret_from_store(stmt, 15, owner, "note");
     return m;
 }
 
@@ -60,12 +79,15 @@ void step(database& db, std::int64_t alarm_id, std::string_view from, std::strin
     stmt.step();
 }
 
-void set_texts(database& db, std::int64_t alarm_id, std::string_view sql, std::string_view a,
-               std::string_view b) {
-    detail::statement stmt(db, sql);
+void set_outcome(database& db, std::int64_t alarm_id, std::string_view outcome,
+                 const std::string& note) {
+    detail::statement stmt(db,
+                           "UPDATE missions SET outcome = ?2, note = ?3 WHERE id = (SELECT max(id) "
+                           "FROM missions WHERE alarm_id = ?1) AND state = 'on_site'");
+    const sealed_text sealed(note);
     stmt.bind(1, alarm_id);
-    stmt.bind_text(2, a);
-    stmt.bind_text(3, b);
+    stmt.bind_text(2, outcome);
+    sealed.bind(stmt, 3);
     stmt.step();
 }
 
@@ -93,10 +115,11 @@ void apply_mission_change(database& db, const eng::change& c) {
         detail::statement stmt(db,
                                "INSERT INTO missions (alarm_id, team, operator, instructions, "
                                "dispatched_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
+        const sealed_text instructions(c.note);
         stmt.bind(1, alarm_id);
         stmt.bind_text(2, c.transition->detail);
         stmt.bind_text(3, c.transition->actor);
-        stmt.bind_text(4, c.note);
+        instructions.bind(stmt, 4);
         stmt.bind(5, at);
         stmt.step();
     } else if (from == eng::alarm_state::dispatched && to == eng::alarm_state::accepted) {
@@ -106,18 +129,16 @@ void apply_mission_change(database& db, const eng::change& c) {
     } else if (from == eng::alarm_state::on_the_way && to == eng::alarm_state::on_site) {
         step(db, alarm_id, "on_the_way", "on_site", "on_site_ms", at);
     } else if (from == eng::alarm_state::on_site && to == eng::alarm_state::mission_done) {
-        set_texts(db, alarm_id,
-                  "UPDATE missions SET outcome = ?2, note = ?3 WHERE id = (SELECT max(id) FROM "
-                  "missions WHERE alarm_id = ?1) AND state = 'on_site'",
-                  c.transition->detail, c.note);
+        set_outcome(db, alarm_id, c.transition->detail, c.note);
         step(db, alarm_id, "on_site", "done", "done_ms", at);
     } else if (from == eng::alarm_state::dispatched && to == eng::alarm_state::acknowledged) {
         detail::statement stmt(db,
                                "UPDATE missions SET decline_reason = ?2 WHERE id = (SELECT "
                                "max(id) FROM missions WHERE alarm_id = ?1) AND state = "
                                "'dispatched'");
+        const sealed_text reason(c.note);
         stmt.bind(1, alarm_id);
-        stmt.bind_text(2, c.note);
+        reason.bind(stmt, 2);
         stmt.step();
         step(db, alarm_id, "dispatched", "declined", "declined_ms", at);
     }

@@ -118,6 +118,12 @@ purge_counts purge_alarms(database& db, std::int64_t cutoff_ms, std::size_t batc
             phone_case.bind(1, id);
             phone_case.step();
         }
+        {
+            // Its missions go with it: their instructions and notes are about the person.
+            detail::statement missions(db, "DELETE FROM missions WHERE alarm_id = ?1");
+            missions.bind(1, id);
+            missions.step();
+        }
         detail::statement alarm(db, "DELETE FROM alarms WHERE id = ?1");
         alarm.bind(1, id);
         alarm.step();

@@ -255,16 +255,22 @@ std::size_t reseal_fields(database& db, std::span<const sec::data_key> openers,
     struct column {
         const char* table;
         const char* name;
+        const char* where = "";  ///< rows of the table whose column is sealed (all: "")
     };
-    static constexpr std::array<column, 9> columns{{{"devices", "aes_key"},
-                                                    {"subscribers", "medical_notes"},
-                                                    {"subscribers", "key_safe_code"},
-                                                    {"cases", "caller_name"},
-                                                    {"cases", "caller_phone"},
-                                                    {"cases", "person_name"},
-                                                    {"cases", "person_details"},
-                                                    {"cases", "address"},
-                                                    {"cases", "summary"}}};
+    static constexpr std::array<column, 13> columns{
+        {{"devices", "aes_key"},
+         {"subscribers", "medical_notes"},
+         {"subscribers", "key_safe_code"},
+         {"cases", "caller_name"},
+         {"cases", "caller_phone"},
+         {"cases", "person_name"},
+         {"cases", "person_details"},
+         {"cases", "address"},
+         {"cases", "summary"},
+         {"alarm_log", "detail", " AND change = 'noted'"},
+         {"missions", "instructions"},
+         {"missions", "decline_reason"},
+         {"missions", "note"}}};
     db.exec("PRAGMA secure_delete = ON");
     std::size_t written = 0;
     {
@@ -272,9 +278,10 @@ std::size_t reseal_fields(database& db, std::span<const sec::data_key> openers,
         for (const column& c : columns) {
             std::vector<std::pair<std::int64_t, std::vector<std::uint8_t>>> sealed_again;
             {
-                detail::statement stmt(db, fmt::format("SELECT rowid, {} FROM {} WHERE {} IS NOT "
-                                                       "NULL AND length({}) > 0 ORDER BY rowid",
-                                                       c.name, c.table, c.name, c.name));
+                detail::statement stmt(
+                    db, fmt::format("SELECT rowid, {} FROM {} WHERE {} IS NOT NULL AND length({}) "
+                                    "> 0{} ORDER BY rowid",
+                                    c.name, c.table, c.name, c.name, c.where));
                 while (stmt.step()) {
                     const std::int64_t rowid = stmt.column_int64(0);
                     std::string stored = stmt.column_bytes(1);

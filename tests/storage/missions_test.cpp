@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "test_db.hpp"
 #include <gtest/gtest.h>
 
 #include "arc/engine/engine.hpp"
+#include "arc/security/field_crypto.hpp"
 #include "arc/storage/alarms.hpp"
 #include "arc/storage/security.hpp"
 #include "arc/storage/teams.hpp"
@@ -173,6 +175,75 @@ TEST_F(MissionStorage, OperatorIsLinkedToATeam) {
     op.username = "ghost";
     op.team_id = 999;  // no such team: the foreign key refuses it
     EXPECT_THROW(insert_operator(db_, op), storage_error);
+}
+
+// With field keys set, what people wrote about the person (the operator's instructions and
+// notes, the team's decline reason and note) is sealed at rest, read back in clear, re-sealed by
+// a key rotation; codes and instants stay clear for the reports.
+TEST_F(MissionStorage, FreeTextsAreSealedWithFieldKeys) {
+    const security::data_key key = security::data_key::generate();
+    set_field_keys({key});
+    const eng::alarm_id first = dispatched("1001", "PIS Nord");
+    persist(engine_.add_note(first, "anna", "la figlia dice: diabetica, vive sola", now_));
+    persist(engine_.decline(first, "pis-nord", "squadra ferma in via Po", now_));
+    persist(engine_.dispatch(first, "anna", "PIS Sud", "portare coperte", now_));
+    persist(engine_.accept(first, "pis-sud", now_));
+    persist(engine_.depart(first, "pis-sud", now_));
+    persist(engine_.arrive(first, "pis-sud", now_));
+    persist(engine_.complete_mission(first, "pis-sud", "social_services_referral",
+                                     "segnalata al SSP, serve assistenza domiciliare", now_));
+    EXPECT_EQ(query_int(db_, "SELECT count(*) FROM missions WHERE typeof(instructions) = 'blob'"),
+              2);
+    EXPECT_EQ(query_int(db_, "SELECT count(*) FROM missions WHERE typeof(decline_reason) = 'blob'"),
+              1);
+    EXPECT_EQ(query_int(db_, "SELECT count(*) FROM missions WHERE typeof(note) = 'blob'"), 1);
+    EXPECT_EQ(query_int(db_,
+                        "SELECT count(*) FROM missions WHERE outcome = "
+                        "'social_services_referral'"),
+              1);
+    EXPECT_EQ(query_int(db_,
+                        "SELECT count(*) FROM alarm_log WHERE change = 'noted' AND "
+                        "typeof(detail) = 'blob'"),
+              1);
+    EXPECT_EQ(query_int(db_,
+                        "SELECT count(*) FROM alarm_log WHERE instr(detail, 'diabetica') > 0 "
+                        "OR instr(detail, 'SSP') > 0"),
+              0);
+
+    const auto read_back = [&] {
+        const auto m = latest_mission(db_, static_cast<std::int64_t>(first));
+        ASSERT_TRUE(m);
+        EXPECT_EQ(m->instructions, "portare coperte");
+        EXPECT_EQ(m->note, "segnalata al SSP, serve assistenza domiciliare");
+        const auto all = missions_for_team(db_, "PIS Nord", 10);
+        ASSERT_EQ(all.size(), 1U);
+        EXPECT_EQ(all[0].decline_reason, "squadra ferma in via Po");
+        EXPECT_EQ(all[0].instructions, "suonare al 2° piano");
+        const alarm_snapshot snap = load_open_alarms(db_);
+        ASSERT_EQ(snap.open.size(), 1U);
+        ASSERT_EQ(snap.open[0].notes.size(), 1U);
+        EXPECT_EQ(snap.open[0].notes[0].text, "la figlia dice: diabetica, vive sola");
+        bool shown = false;
+        for (const alarm_log_entry& e : alarm_log_for(db_, first, 100)) {
+            shown = shown || e.detail == "la figlia dice: diabetica, vive sola";
+        }
+        EXPECT_TRUE(shown);
+    };
+    read_back();
+
+    // Without the key: an error naming the mission, never the sealed bytes as text.
+    set_field_keys({});
+    EXPECT_THROW(latest_mission(db_, static_cast<std::int64_t>(first)), storage_error);
+    EXPECT_THROW(load_open_alarms(db_), storage_error);
+
+    // A rotation re-seals them with the new key: 2 instructions + 1 reason + 1 note + 1 alarm
+    // note.
+    const security::data_key next = security::data_key::generate();
+    const std::vector<security::data_key> openers{key};
+    EXPECT_EQ(reseal_fields(db_, openers, next), 5U);
+    set_field_keys({next});
+    read_back();
+    set_field_keys({});
 }
 
 TEST(MissionSchema, MigrationFromV8KeepsOperators) {

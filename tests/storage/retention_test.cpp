@@ -123,6 +123,17 @@ TEST_F(Retention, PurgesJustBeforeTheCutoffKeepsJustAfter) {
     const std::int64_t purged = alarm("AB12", old_alarm_event, cutoff - 1);
     const std::int64_t closed_recently = alarm("AB12", kept_alarm_event, cutoff);
     const std::int64_t open_alarm = alarm("AB12", newest, std::nullopt);
+    // Each dispatched once: a mission goes with its alarm, and only then.
+    for (const std::int64_t a : {purged, closed_recently}) {
+        db_.exec(
+            fmt::format("INSERT INTO missions (alarm_id, team, operator, instructions, state, "
+                        "dispatched_ms) VALUES ({}, 'PIS Nord', 'anna', 'portare coperte', "
+                        "'done', 1)",
+                        a));
+    }
+    const auto missions_of = [&](std::int64_t a) {
+        return query_int(db_, fmt::format("SELECT count(*) FROM missions WHERE alarm_id = {}", a));
+    };
 
     const purge_counts would = count_purgeable(db_, cutoff);
     EXPECT_EQ(would.alarms, 1);
@@ -139,6 +150,8 @@ TEST_F(Retention, PurgesJustBeforeTheCutoffKeepsJustAfter) {
     EXPECT_FALSE(event_exists(old_alarm_event));
     EXPECT_FALSE(alarm_exists(purged));
     EXPECT_EQ(log_rows(purged), 0);
+    EXPECT_EQ(missions_of(purged), 0);
+    EXPECT_EQ(missions_of(closed_recently), 1);
     EXPECT_TRUE(event_exists(new_event));
     EXPECT_TRUE(alarm_exists(closed_recently));
     EXPECT_EQ(log_rows(closed_recently), 2);
