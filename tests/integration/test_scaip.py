@@ -7,6 +7,7 @@ Usage: test_scaip.py --arcd PATH --arcctl PATH --arc-sim PATH --source DIR [unit
 """
 
 import hashlib
+import json
 import os
 import re
 import socket
@@ -237,6 +238,71 @@ class Scaip(DaemonCase):
         self.assertEqual(self.daemon.arcctl("alarms")["open"], 0)
         status = self.daemon.arcctl("status")["scaip"]
         self.assertEqual((status["auth_failures"], status["forbidden"]), (1, 1))
+
+
+class ScaipSim(DaemonCase):
+    """arc-sim --scaip as the device: challenge, 200, the <mrs> MESSAGE answered, the snu."""
+
+    def setUp(self):
+        super().setUp()
+        self.daemon.arcctl("device", "add", "--account", CID, "--protocol", "scaip",
+                           "--key", PASSWORD, "--label", "Bianchi, pendant")
+
+    def sim(self, *args, port=None, password=PASSWORD, timeout=60):
+        cmd = [test_arc.BIN["arc-sim"], "--scaip", "--port", str(port or self.daemon.scaip_port),
+               "--account", CID, "--password", password, "--deadline-s", "50", *args]
+        if "--timeout-ms" not in args:
+            cmd += ["--timeout-ms", "3000"]
+        r = test_arc.run(cmd, timeout=timeout)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    def sim_json(self, *args, **kw):
+        rc, out, err = self.sim("--json", *args, **kw)
+        self.assertTrue(out, f"arc-sim printed nothing (rc {rc}): {err}")
+        return rc, json.loads(out)
+
+    def test_pendant_press_and_heartbeat(self):
+        # A pendant press (dty 3, no stc: the alarm state), no voice asked: snu=0 at once.
+        rc, out, err = self.sim("--dty", "3", "--ref", "P1", "--crd", "no-voice:")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"^ref P1: snu 0, [0-9.]+ ms\n$")
+        alarms = self.daemon.arcctl("alarms")
+        self.assertEqual(alarms["open"], 1)
+        self.assertEqual((alarms["alarms"][0]["account"], alarms["alarms"][0]["class"],
+                          alarms["alarms"][0]["kind"]), (CID, "critical", "personal_emergency"))
+
+        # Heartbeats: snu=0, counted as heartbeats, no alarm; a summary with the median.
+        rc, rep = self.sim_json("--mty", "PI", "--dty", "2", "--count", "3")
+        self.assertEqual(rc, 0, rep)
+        self.assertEqual((rep["messages"], rep["ok"], rep["unanswered"]), (3, 3, 0))
+        self.assertGreater(rep["latency_ms"]["p50"], 0)
+        self.assertEqual([r["snu"] for r in rep["results"]], [0, 0, 0])
+        self.assertEqual(self.daemon.arcctl("status")["scaip"]["heartbeats"], 3)
+        self.assertEqual(self.daemon.arcctl("alarms")["open"], 1)
+
+        # A summary in text for a load.
+        rc, out, err = self.sim("--stc", "16", "--dty", "27", "--count", "5")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"snu=0 +5\n")
+        self.assertRegex(out, r"latency +p50 [0-9.]+ ms")
+
+    def test_wrong_password_and_nobody_listening(self):
+        rc, out, err = self.sim(password="not-the-password")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("401", out)
+        self.assertEqual(self.daemon.arcctl("alarms")["open"], 0)
+        # A port where nothing answers: bounded by the timeouts, exit 1, nothing printed as ok.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
+            quiet.bind(("127.0.0.1", 0))
+            started = time.monotonic()
+            rc, out, err = self.sim("--timeout-ms", "200", "--retries", "1",
+                                    port=quiet.getsockname()[1])
+            self.assertEqual(rc, 1, out)
+            self.assertLess(time.monotonic() - started, 10)
+            self.assertIn("no final <mrs>", out)
+        # Usage errors: exit 2.
+        rc, _, err = self.sim("--ref", "not valid!")
+        self.assertEqual(rc, 2, err)
 
 
 if __name__ == "__main__":
