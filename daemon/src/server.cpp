@@ -566,6 +566,11 @@ struct server::impl final : admin_backend {
                                  {"address", cfg_.scaip_udp.host},
                                  {"port", scaip_.udp_port()}});
         }
+        if (scaip_.tcp_port() != 0) {
+            listeners.push_back({{"name", "scaip_tcp"},
+                                 {"address", cfg_.scaip_tcp.host},
+                                 {"port", scaip_.tcp_port()}});
+        }
         if (metrics_.is_open()) {
             listeners.push_back(
                 {{"name", "metrics"}, {"address", cfg_.metrics.host}, {"port", metrics_.port()}});

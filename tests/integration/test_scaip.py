@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sqlite3
+import tempfile
 import time
 import uuid
 
@@ -51,13 +52,23 @@ class Device:
         self.cseq = 0
         self.nonce = None
         self.pending = []  # datagrams read while waiting for another
+        self.via = "UDP"
 
     def close(self):
         self.sock.close()
 
+    def send_raw(self, raw, addr=None):
+        self.sock.sendto(raw, addr or ("127.0.0.1", self.port))
+
+    def recv_raw(self):
+        return self.sock.recvfrom(65536)
+
+    def parse_next(self):
+        return parse_sip(self.recv_raw()[0])
+
     def message(self, body, call_id=None, cseq=None, authorize=True, password=None,
-                content_type="application/scaip+xml"):
-        """Sends a MESSAGE; returns (call_id, cseq, the bytes sent)."""
+                content_type="application/scaip+xml", send=True):
+        """Sends a MESSAGE (unless not `send`); returns (call_id, cseq, the bytes)."""
         if cseq is None:
             self.cseq += 1
             cseq = self.cseq
@@ -65,7 +76,7 @@ class Device:
         uri = f"sip:arc@127.0.0.1:{self.port}"
         me = f"127.0.0.1:{self.sock.getsockname()[1]}"
         lines = [f"MESSAGE {uri} SIP/2.0",
-                 f"Via: SIP/2.0/UDP {me};branch=z9hG4bK{uuid.uuid4().hex[:12]}",
+                 f"Via: SIP/2.0/{self.via} {me};branch=z9hG4bK{uuid.uuid4().hex[:12]}",
                  "Max-Forwards: 70",
                  f"From: <sip:{self.cid}@127.0.0.1>;tag={uuid.uuid4().hex[:8]}",
                  f"To: <{uri}>",
@@ -83,7 +94,8 @@ class Device:
                          f'cnonce="{cnonce}", response="{response}", algorithm=MD5')
         data = body.encode()
         raw = ("\r\n".join(lines) + f"\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
-        self.sock.sendto(raw, ("127.0.0.1", self.port))
+        if send:
+            self.send_raw(raw)
         return call_id, cseq, raw
 
     def receive(self, want):
@@ -92,7 +104,7 @@ class Device:
             if want(*item):
                 return self.pending.pop(i)
         while True:
-            data, addr = self.sock.recvfrom(65536)
+            data, addr = self.recv_raw()
             item = parse_sip(data)
             if item[0].startswith("MESSAGE "):
                 self.answer_ok(item, addr)
@@ -105,7 +117,7 @@ class Device:
         lines = ["SIP/2.0 200 OK"] + [f"Via: {v}" for v in h.get("via", [])]
         for name in ("From", "To", "Call-ID", "CSeq"):
             lines.append(f"{name}: {h[name.lower()][0]}")
-        self.sock.sendto(("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(), addr)
+        self.send_raw(("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(), addr)
 
     def response_to(self, call_id, cseq):
         return self.receive(lambda s, h, b: s.startswith("SIP/2.0 ")
@@ -303,6 +315,137 @@ class ScaipSim(DaemonCase):
         # Usage errors: exit 2.
         rc, _, err = self.sim("--ref", "not valid!")
         self.assertEqual(rc, 2, err)
+
+
+class TcpDevice(Device):
+    """A SCAIP sender on one TCP connection: SIP framed by Content-Length (RFC 3261 18.3)."""
+
+    def __init__(self, port, cid=CID, password=PASSWORD):
+        self.port = port
+        self.cid = cid
+        self.password = password
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+        self.cseq = 0
+        self.nonce = None
+        self.pending = []
+        self.buf = b""
+        self.via = "TCP"
+
+    def send_raw(self, raw, addr=None):
+        self.sock.sendall(raw)
+
+    def recv_raw(self):
+        """One SIP message off the stream (raises on EOF)."""
+        while True:
+            head_end = self.buf.find(b"\r\n\r\n")
+            if head_end >= 0:
+                m = re.search(rb"\r\nContent-Length: *(\d+)", self.buf[:head_end], re.I)
+                total = head_end + 4 + (int(m.group(1)) if m else 0)
+                if len(self.buf) >= total:
+                    data, self.buf = self.buf[:total], self.buf[total:]
+                    return data, None
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("arcd closed the connection")
+            self.buf += chunk
+
+
+class ScaipTcp(DaemonCase):
+    """listen.scaip_tcp: the same exchange on one TCP connection, its limits, and arc-sim --tcp."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="arc-it-")
+        self.daemon = test_arc.Daemon(self.tmp)
+        self.addCleanup(self.kill_leftover)
+        status = self.daemon.start(extra=("--set", "listen.scaip_tcp=127.0.0.1:0",
+                                          "--set", "limits.idle_timeout_s=3"))
+        ports = {l.get("name"): l.get("port") for l in status["listeners"]}
+        self.assertIn("scaip_tcp", ports, status["listeners"])
+        self.port = ports["scaip_tcp"]
+        self.daemon.arcctl("device", "add", "--account", CID, "--protocol", "scaip",
+                           "--key", PASSWORD, "--label", "Bianchi, LUC")
+
+    def events(self):
+        with sqlite3.connect(self.daemon.db) as db:
+            return db.execute("SELECT transport, seq, reply_kind FROM events "
+                              "WHERE protocol = 'scaip' ORDER BY id").fetchall()
+
+    def test_exchange_on_one_connection(self):
+        dev = TcpDevice(self.port)
+        self.addCleanup(dev.close)
+        battery = "<mrq><ref>2242</ref><cid>678</cid><dty>27</dty><stc>16</stc></mrq>"
+        start, h = dev.authenticate(battery)
+        self.assertEqual(start, "SIP/2.0 401 Unauthorized")
+        dev.nonce = re.search(r'nonce="([^"]+)"', h["www-authenticate"][0]).group(1)
+        self.assertEqual(self.events(), [])
+        # The request in three pieces, cut inside the headers and inside the body.
+        call_id, cseq, raw = dev.message(battery, send=False)
+        for piece in (raw[:37], raw[37:len(raw) - 20], raw[len(raw) - 20:]):
+            dev.send_raw(piece)
+            time.sleep(0.05)
+        start, _, _ = dev.response_to(call_id, cseq)
+        self.assertEqual(start, "SIP/2.0 200 OK")
+        # The <mrs> comes back on the same connection, with a TCP Via.
+        start, h, body = dev.mrs("2242")
+        self.assertTrue(start.startswith("MESSAGE sip:678@"), start)
+        self.assertTrue(h["via"][0].startswith("SIP/2.0/TCP "), h["via"])
+        self.assertEqual(body, b"<mrs><ref>2242</ref><snu>0</snu></mrs>")
+        self.assertEqual(self.events(), [("scaip_tcp", "2242", "SNU0")])
+        listing = self.daemon.arcctl("alarms")
+        self.assertEqual((listing["open"], listing["alarms"][0]["kind"]), (1, "low_battery"))
+        # Two requests back to back in one write: both answered, in order.
+        _, _, raw1 = dev.message("<mrq><ref>2243</ref><mty>PI</mty><cid>678</cid><dty>2</dty>"
+                                 "</mrq>", send=False)
+        _, _, raw2 = dev.message("<mrq><ref>2244</ref><mty>PI</mty><cid>678</cid><dty>2</dty>"
+                                 "</mrq>", send=False)
+        dev.send_raw(raw1 + b"\r\n\r\n" + raw2)
+        self.assertIn(b"<snu>0</snu>", dev.mrs("2243")[2])
+        self.assertIn(b"<snu>0</snu>", dev.mrs("2244")[2])
+        status = self.daemon.arcctl("status")["scaip"]
+        self.assertEqual((status["heartbeats"], status["tcp_connections"]), (2, 1))
+
+    def test_bad_stream_and_limits(self):
+        # No Content-Length on a stream: 400 naming it, then the connection closes.
+        dev = TcpDevice(self.port)
+        self.addCleanup(dev.close)
+        dev.send_raw(b"MESSAGE sip:arc@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;"
+                     b"branch=z9hG4bK1\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\n\r\n<mrq/>")
+        start, h, _ = dev.parse_next()
+        self.assertEqual(start, "SIP/2.0 400 Bad Request")
+        self.assertIn("Content-Length", h["warning"][0])
+        with self.assertRaises(EOFError):
+            dev.recv_raw()
+        # Headers beyond 8 KiB: 513 and closed, whatever follows.
+        big = TcpDevice(self.port)
+        self.addCleanup(big.close)
+        big.send_raw(b"MESSAGE sip:arc@127.0.0.1 SIP/2.0\r\nSubject: " + b"x" * 9000)
+        self.assertEqual(big.parse_next()[0], "SIP/2.0 513 Message Too Large")
+        with self.assertRaises(EOFError):
+            big.recv_raw()
+        # A connection that sends nothing is closed after limits.idle_timeout_s (3 s here).
+        idle = TcpDevice(self.port)
+        self.addCleanup(idle.close)
+        started = time.monotonic()
+        with self.assertRaises(EOFError):
+            idle.recv_raw()
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertGreaterEqual(time.monotonic() - started, 2)
+        status = self.daemon.arcctl("status")["scaip"]
+        self.assertEqual((status["bad_sip"], status["tcp_idle_closed"]), (2, 1))
+        self.assertEqual(self.events(), [])
+
+    def test_arc_sim_over_tcp(self):
+        r = test_arc.run([test_arc.BIN["arc-sim"], "--scaip", "--tcp", "--port", str(self.port),
+                          "--account", CID, "--password", PASSWORD, "--json", "--stc", "16",
+                          "--dty", "27", "--count", "20", "--connections", "2",
+                          "--deadline-s", "50"], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rep = json.loads(r.stdout)
+        self.assertEqual((rep["messages"], rep["ok"], rep["unanswered"]), (40, 40, 0))
+        self.assertEqual(rep["challenges"], 2)  # one per connection, then the nonce is reused
+        kinds = {row[0] for row in self.events()}
+        self.assertEqual(kinds, {"scaip_tcp"})
+        self.assertEqual(len(self.events()), 40)
 
 
 if __name__ == "__main__":
