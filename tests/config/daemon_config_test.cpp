@@ -776,8 +776,7 @@ TEST_F(ConfigTest, ScaipTcpListener) {
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     EXPECT_NE(text.find("\nscaip_tcp = \"\"\n"), std::string::npos);
 
-    const daemon_config c =
-        load_daemon_config(write("[listen]\nscaip_tcp = \"127.0.0.1:5060\"\n"));
+    const daemon_config c = load_daemon_config(write("[listen]\nscaip_tcp = \"127.0.0.1:5060\"\n"));
     EXPECT_TRUE(c.scaip_tcp.enabled);
     EXPECT_EQ(c.scaip_tcp.host, "127.0.0.1");
     EXPECT_EQ(c.scaip_tcp.port, 5060);

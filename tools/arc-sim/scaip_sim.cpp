@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -86,6 +87,11 @@ public:
             throw std::runtime_error(fmt::format("cannot resolve {}", opts.host));
         }
         fd_ = ::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+        if (fd_ >= 0 && tcp_) {
+            // The 200 to arcd's <mrs> and the next request are small writes in a row.
+            const int one = 1;
+            ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
         const bool connected = fd_ >= 0 && ::connect(fd_, res->ai_addr, res->ai_addrlen) == 0;
         ::freeaddrinfo(res);
         if (!connected) {
