@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <list>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <variant>
@@ -40,6 +41,10 @@ constexpr std::size_t remembered_transactions = 1024;
 constexpr std::int64_t nonce_lifetime_s = 300;
 constexpr std::string_view realm = "arc";
 constexpr std::string_view scaip_content_type = "application/scaip+xml";
+// HOLD (§4.5): a sender polls at most 30 min; requests held are remembered that long, at most
+// this many (the oldest go first: their sender then gets snu=0 on its next re-send).
+constexpr auto hold_memory = std::chrono::minutes(30);
+constexpr std::size_t max_holds = 4096;
 // TCP: bytes read at a time, and replies queued on one connection before it is dropped as
 // not reading (a device has at most a 200 and an <mrs> per request outstanding).
 constexpr std::size_t tcp_read_chunk = 4096;
@@ -167,6 +172,23 @@ nlohmann::json decoded_json(const protocol::scaip_request& r) {
         out["crd"] = std::move(crd);
     }
     return out;
+}
+
+// §4.5/§4.7 (TR 91102: "voice alarm; ARC answers HOLD first"): a message (mty ME or IN) that
+// raises a critical alarm and asks for voice: no crd (= `sip:`, voice on the SIP session) or
+// any crd other than `no-voice:`. A technical or urgent alarm, a heartbeat or a `no-voice:`
+// sender gets snu=0 at once.
+bool is_voice_alarm(const protocol::scaip_request& r, const std::vector<engine::event>& events) {
+    if (r.mty != protocol::scaip_message_type::message &&
+        r.mty != protocol::scaip_message_type::information) {
+        return false;
+    }
+    if (events.size() != 1 || events.front().cls != engine::alarm_class::critical) {
+        return false;
+    }
+    return r.crd.empty() || std::any_of(r.crd.begin(), r.crd.end(), [](const auto& c) {
+               return c.medium != protocol::scaip_medium::no_voice;
+           });
 }
 
 }  // namespace
@@ -581,6 +603,7 @@ struct scaip_receiver::impl {
         auto request = protocol::parse_scaip_request(m.body);
         protocol::scaip_response response;
         std::vector<engine::event> events;
+        hold_query hold;  // a voice alarm: correlated with its alarm by cid + ref
         if (request &&
             device_registry::normalise(request->cid) != device_registry::normalise(username)) {
             // Per-device credentials: a device reports for its own cid only.
@@ -604,6 +627,16 @@ struct scaip_receiver::impl {
                 ++counters.heartbeats;
             }
             hooks.normalise(*request, received_ms, events);
+            std::string key = device_registry::normalise(request->cid) + '\x1f' + request->ref;
+            if (request->mty == protocol::scaip_message_type::reset) {
+                holds.erase(key);  // aborted: the sender takes its alternative action
+            } else if (hooks.open_alarm && hooks.untaken && is_voice_alarm(*request, events)) {
+                // Decided again after the commit; the stored reply is this first decision.
+                hold.key = std::move(key);
+                hold.account = events.front().account;
+                hold.kind = events.front().kind;
+                decide_hold(hold, response, false);
+            }
         } else {
             ++counters.refused;
             rec.account = username.substr(0, 32);
@@ -619,7 +652,8 @@ struct scaip_receiver::impl {
         mrs_target target{m, from};
         hooks.store(std::move(rec), lane,
                     [this, events = std::move(events), response = std::move(response),
-                     target = std::move(target)](std::error_code ec, std::int64_t id) mutable {
+                     target = std::move(target),
+                     hold = std::move(hold)](std::error_code ec, std::int64_t id) mutable {
                         --in_flight;
                         if (ec) {
                             ++counters.store_failed;
@@ -627,11 +661,64 @@ struct scaip_receiver::impl {
                                           target.to->peer, response.ref, ec.message());
                             response.snu = protocol::scaip_status::busy;  // try later
                             response.ste = "not stored";
-                        } else if (!events.empty()) {
-                            hooks.ingest(id, events);
+                        } else {
+                            if (!events.empty()) {
+                                hooks.ingest(id, events);
+                            }
+                            if (!hold.key.empty()) {
+                                decide_hold(hold, response, true);
+                            }
                         }
                         send_mrs(target, response);
                     });
+    }
+
+    struct hold_query {
+        std::string key;  ///< cid + ref; empty: not a voice alarm
+        std::string account;
+        engine::event_kind kind = engine::event_kind::unknown;
+    };
+    struct held {
+        engine::alarm_id alarm = 0;
+        std::chrono::steady_clock::time_point until;
+    };
+
+    // HOLD (§4.5) while the alarm of a voice request waits for an operator; snu=0 with mre=1
+    // (duplex voice) once it is taken or further, or closed. A re-send is found by cid + ref.
+    // Before the commit (`committed` false) a request with no open alarm yet will open one.
+    void decide_hold(const hold_query& q, protocol::scaip_response& response, bool committed) {
+        std::optional<engine::alarm_id> alarm;
+        if (const auto it = holds.find(q.key); it != holds.end()) {
+            alarm = it->second.alarm;
+        } else {
+            alarm = hooks.open_alarm(q.account, q.kind);
+        }
+        const bool waiting = alarm ? hooks.untaken(*alarm) : !committed;
+        if (waiting) {
+            response.snu = protocol::scaip_status::hold;
+            response.mre.reset();
+            if (committed) {
+                ++counters.holds;
+                remember_hold(q.key, *alarm);
+            }
+            return;
+        }
+        response.snu = protocol::scaip_status::ok;
+        response.mre = 1;
+        if (committed && holds.erase(q.key) > 0) {
+            ++counters.held_released;
+        }
+    }
+
+    void remember_hold(const std::string& key, engine::alarm_id alarm) {
+        const auto now = std::chrono::steady_clock::now();
+        if (holds.size() >= max_holds && !holds.contains(key)) {
+            std::erase_if(holds, [now](const auto& kv) { return kv.second.until <= now; });
+            if (holds.size() >= max_holds) {
+                holds.erase(holds.begin());
+            }
+        }
+        holds.try_emplace(key, held{alarm, now + hold_memory});  // the first HOLD's limit stays
     }
 
     struct mrs_target {
@@ -688,7 +775,10 @@ struct scaip_receiver::impl {
                 {"refused", counters.refused},
                 {"store_failed", counters.store_failed},
                 {"responses_sent", counters.responses_sent},
-                {"dropped", counters.dropped}};
+                {"dropped", counters.dropped},
+                {"holds", counters.holds},
+                {"held_released", counters.held_released},
+                {"held_now", holds.size()}};
     }
 
     net::io_context& io;
@@ -704,6 +794,7 @@ struct scaip_receiver::impl {
     std::size_t in_flight = 0;
     unsigned cseq = 0;
     std::unordered_set<std::string> seen;
+    std::unordered_map<std::string, held> holds;  ///< cid + ref of requests answered HOLD
     std::deque<std::string> order;
     scaip_counters counters;
 };

@@ -750,6 +750,17 @@ struct server::impl final : admin_backend {
             }
             return scaip_password_of_key(*info->key);
         };
+        hooks.open_alarm = [this](std::string_view account, engine::event_kind kind) {
+            return alarms_.alarm_engine().open_alarm_of(account, kind);
+        };
+        hooks.untaken = [this](engine::alarm_id id) {
+            const engine::engine& e = alarms_.alarm_engine();
+            const engine::alarm* a = e.find(id);
+            if (a != nullptr && a->storm_id) {
+                a = e.find(*a->storm_id);  // a storm member is handled through its storm
+            }
+            return a != nullptr && a->state == engine::alarm_state::new_alarm;
+        };
         return hooks;
     }
 

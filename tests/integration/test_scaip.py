@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import sqlite3
+import subprocess
 import tempfile
 import time
 import uuid
@@ -196,27 +197,50 @@ class Scaip(DaemonCase):
         start, _, _ = self.dev.response_to(call_id, cseq)
         self.assertEqual(start, "SIP/2.0 200 OK")
 
-        # A voice alarm without stc: the alarm state, critical.
+        # A voice alarm without stc: the alarm state, critical. TR 91102: HOLD (snu=4) while no
+        # operator has taken it.
         voice = "<mrq><ref>1243</ref><cid>678</cid><dty>2</dty></mrq>"
         call_id, cseq, _ = self.dev.message(voice)
         self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
-        self.assertEqual(self.dev.mrs("1243")[2], b"<mrs><ref>1243</ref><snu>0</snu></mrs>")
+        self.assertEqual(self.dev.mrs("1243")[2], b"<mrs><ref>1243</ref><snu>4</snu></mrs>")
         listing = self.wait_alarms(lambda r: r["open"] == 2, "the voice alarm")
         self.assertEqual((listing["alarms"][0]["class"], listing["alarms"][0]["kind"],
-                          listing["alarms"][0]["account"]),
-                         ("critical", "personal_emergency", CID))
+                          listing["alarms"][0]["account"], listing["alarms"][0]["state"]),
+                         ("critical", "personal_emergency", CID, "new"))
+        voice_id = listing["alarms"][0]["id"]
+
+        # The sender re-sends the same request (a new SIP transaction): still HOLD, one alarm.
+        call_id, cseq, _ = self.dev.message(voice)
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
+        self.assertEqual(self.dev.mrs("1243")[2], b"<mrs><ref>1243</ref><snu>4</snu></mrs>")
+        self.assertEqual(self.daemon.arcctl("alarms")["open"], 2)
+
+        # An operator takes it: the next re-send gets snu=0 with duplex voice (mre=1).
+        self.daemon.arcctl("alarm", "take", str(voice_id), "--actor", "anna")
+        call_id, cseq, _ = self.dev.message(voice)
+        self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
+        self.assertEqual(self.dev.mrs("1243")[2],
+                         b"<mrs><ref>1243</ref><snu>0</snu><mre>1</mre></mrs>")
+        listing = self.daemon.arcctl("alarms")
+        self.assertEqual(listing["open"], 2)
+        voice_alarm = next(a for a in listing["alarms"] if a["id"] == voice_id)
+        self.assertEqual((voice_alarm["state"], voice_alarm["event_count"]), ("taken", 1))
 
         # Heartbeat: snu=0, stored, no alarm.
         beat = "<mrq><ref>1244</ref><mty>PI</mty><cid>678</cid><dty>2</dty></mrq>"
         call_id, cseq, _ = self.dev.message(beat)
         self.assertEqual(self.dev.response_to(call_id, cseq)[0], "SIP/2.0 200 OK")
         self.assertEqual(self.dev.mrs("1244")[2], b"<mrs><ref>1244</ref><snu>0</snu></mrs>")
-        self.assertEqual([r[3] for r in self.events()], ["1242", "1243", "1244"],
-                         "the retransmission was stored twice")
+        # The SIP retransmission is stored once; each SCAIP re-send after HOLD is a request of
+        # its own (stored, with the answer decided when it was stored).
+        self.assertEqual([(r[3], r[5]) for r in self.events()],
+                         [("1242", "SNU0"), ("1243", "SNU4"), ("1243", "SNU4"), ("1243", "SNU0"),
+                          ("1244", "SNU0")])
         self.assertEqual(self.daemon.arcctl("alarms")["open"], 2)
         status = self.daemon.arcctl("status")["scaip"]
-        self.assertEqual((status["heartbeats"], status["retransmissions"], status["requests"]),
-                         (1, 1, 3))
+        self.assertEqual((status["heartbeats"], status["retransmissions"], status["requests"],
+                          status["holds"], status["held_released"], status["held_now"]),
+                         (1, 1, 5, 2, 1, 0))
 
     def test_refusals(self):
         self.dev.nonce = re.search(
@@ -297,6 +321,31 @@ class ScaipSim(DaemonCase):
         self.assertEqual(rc, 0, err)
         self.assertRegex(out, r"snu=0 +5\n")
         self.assertRegex(out, r"latency +p50 [0-9.]+ ms")
+
+    def test_hold_until_an_operator_takes_the_alarm(self):
+        # A pendant press asking for voice (no crd = sip:): HOLD, re-sent every second here
+        # (arc-sim --hold-retry-s; SCAIP senders wait 5-20 s), snu=0 mre=1 once taken.
+        cmd = [test_arc.BIN["arc-sim"], "--scaip", "--port", str(self.daemon.scaip_port),
+               "--account", CID, "--password", PASSWORD, "--dty", "3", "--ref", "V1",
+               "--hold-retry-s", "1", "--hold-max-s", "60", "--deadline-s", "60", "--json"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.monotonic() + 20
+        while self.daemon.arcctl("status")["scaip"]["holds"] < 2:
+            self.assertIsNone(proc.poll(), "arc-sim ended while on hold")
+            self.assertLess(time.monotonic(), deadline, "no second HOLD")
+            time.sleep(0.1)
+        alarms = self.daemon.arcctl("alarms")
+        self.assertEqual((alarms["open"], alarms["alarms"][0]["state"]), (1, "new"))
+        self.assertIsNone(proc.poll(), "arc-sim gave up while the alarm was untaken")
+        self.daemon.arcctl("alarm", "take", str(alarms["alarms"][0]["id"]), "--actor", "anna")
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        result = json.loads(out)["results"][0]
+        self.assertEqual((result["ref"], result["snu"], result["mre"]), ("V1", 0, 1))
+        self.assertGreaterEqual(result["holds"], 2)
+        self.assertGreaterEqual(result["latency_ms"], 1000)
+        self.assertEqual(self.daemon.arcctl("alarms")["open"], 1)  # re-sends opened nothing
 
     def test_wrong_password_and_nobody_listening(self):
         rc, out, err = self.sim(password="not-the-password")
