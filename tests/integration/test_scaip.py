@@ -347,6 +347,26 @@ class ScaipSim(DaemonCase):
         self.assertGreaterEqual(result["latency_ms"], 1000)
         self.assertEqual(self.daemon.arcctl("alarms")["open"], 1)  # re-sends opened nothing
 
+    def test_location_in_alarm_show(self):
+        rc, _, err = self.sim("--dty", "3", "--crd", "no-voice:", "--lco", "11",
+                              "--lte", "primo piano", "--geo", "45.0703,7.6869")
+        self.assertEqual(rc, 0, err)
+        alarm_id = self.daemon.arcctl("alarms")["alarms"][0]["id"]
+        show = self.daemon.arcctl("alarm", "show", str(alarm_id))
+        location = show["location"]
+        self.assertEqual({k: location[k] for k in ("geo", "text", "code", "label")},
+                         {"geo": "45.0703,7.6869", "text": "primo piano", "code": 11,
+                          "label": "bagno"})
+        self.assertEqual(location["event"], show["events"][0]["id"])
+        r = test_arc.run([test_arc.BIN["arcctl"], "--socket", self.daemon.sock, "alarm", "show",
+                          str(alarm_id)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("location    bagno (011), 45.0703,7.6869, primo piano\n", r.stdout.decode())
+        # An alarm whose events carry no location: null.
+        self.assertEqual(self.sim("--dty", "27", "--stc", "16")[0], 0)
+        other = next(a for a in self.daemon.arcctl("alarms")["alarms"] if a["id"] != alarm_id)
+        self.assertIsNone(self.daemon.arcctl("alarm", "show", str(other["id"]))["location"])
+
     def test_wrong_password_and_nobody_listening(self):
         rc, out, err = self.sim(password="not-the-password")
         self.assertEqual(rc, 1, out)
