@@ -250,6 +250,10 @@ constexpr key_spec known_keys[] = {
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.scaip_udp = r.listener(k, n);
      }},
+    {"listen", "scaip_tcp",
+     [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
+         c.scaip_tcp = r.listener(k, n);
+     }},
     {"listen", "operator",
      [](const reader& r, std::string_view k, const toml::node& n, daemon_config& c) {
          c.operator_api = r.listener(k, n);

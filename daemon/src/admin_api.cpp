@@ -1311,6 +1311,61 @@ private:
         return engine::from_ms(backend.now_ms());
     }
 
+    // Where the person is, from the newest of the alarm's events that says (SCAIP <mrq> lge/geo,
+    // lte, lco: PROTOCOLS.md §4.3, Annex D): {"geo":"lat,lon","text":..,"code":11,"label":..,
+    // "time":..,"event":ID}, only the fields sent; null when no event carried a location.
+    static json location_of(const json& events) {
+        // Annex D (selection, §4.6), in the operators' language.
+        static const std::map<int, std::string_view> labels{{2, "casa"},
+                                                            {3, "fuori casa"},
+                                                            {10, "cantina"},
+                                                            {11, "bagno"},
+                                                            {12, "camera da letto"},
+                                                            {21, "cucina"},
+                                                            {30, "indirizzo temporaneo"},
+                                                            {34, "posizione geografica"},
+                                                            {35, "posizione GPS"},
+                                                            {38, "porta"},
+                                                            {39, "porta"},
+                                                            {40, "porta"},
+                                                            {41, "porta"},
+                                                            {43, "soggiorno"},
+                                                            {44, "appartamento"},
+                                                            {47, "area comune"},
+                                                            {49, "stanza"},
+                                                            {51, "reparto"}};
+        for (auto it = events.rbegin(); it != events.rend(); ++it) {
+            const json decoded = it->value("decoded", json::object());
+            if (!decoded.is_object()) {
+                continue;
+            }
+            json loc = json::object();
+            if (const auto lge = decoded.find("lge"); lge != decoded.end() && lge->is_object()) {
+                if (const std::string geo = lge->value("geo", std::string()); !geo.empty()) {
+                    loc["geo"] = geo;
+                }
+                if (const std::string tim = lge->value("tim", std::string()); !tim.empty()) {
+                    loc["time"] = tim;
+                }
+            }
+            if (const auto lte = decoded.find("lte"); lte != decoded.end() && lte->is_string()) {
+                loc["text"] = *lte;
+            }
+            if (const auto lco = decoded.find("lco");
+                lco != decoded.end() && lco->is_number_integer()) {
+                loc["code"] = *lco;
+                if (const auto l = labels.find(lco->get<int>()); l != labels.end()) {
+                    loc["label"] = l->second;
+                }
+            }
+            if (!loc.empty()) {
+                loc["event"] = it->value("id", json());
+                return loc;
+            }
+        }
+        return nullptr;
+    }
+
     void alarm_show(const json& req) {
         const auto id = static_cast<engine::alarm_id>(
             integer_field(req, "alarm", 1, std::numeric_limits<std::int64_t>::max(), std::nullopt));
@@ -1339,10 +1394,12 @@ private:
                 events.push_back(arc::api::event_to_json(*ev));
             }
         }
+        json location = location_of(events);
         json result{{"alarm", std::move(alarm)},
                     {"timeline", std::move(timeline)},
                     {"events", std::move(events)},
-                    {"members", members}};
+                    {"members", members},
+                    {"location", std::move(location)}};
         // A phone report's case: who called, about whom, where. Not for installers, who see
         // alarms only to check devices.
         const bool installer = session_ != nullptr && session_->who.has_value() &&

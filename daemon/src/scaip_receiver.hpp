@@ -1,7 +1,10 @@
-// Purpose: arcd's SCAIP receiver (PROTOCOLS.md §4): SIP MESSAGE over UDP on listen.scaip_udp,
-// digest-authenticated per device, answered 200 OK at once; the <mrq> is stored through the
-// writer, fed to the alarm engine once committed, and only then answered with an <mrs> in a
-// separate SIP MESSAGE (TR 91102 §7.5). Asio stays in scaip_receiver.cpp.
+// Purpose: arcd's SCAIP receiver (PROTOCOLS.md §4): SIP MESSAGE over UDP on listen.scaip_udp and
+// over TCP on listen.scaip_tcp (Content-Length framing), digest-authenticated per device,
+// answered 200 OK at once; the <mrq> is stored through the writer, fed to the alarm engine once
+// committed, and only then answered with an <mrs> in a separate SIP MESSAGE (TR 91102 §7.5), on
+// the same TCP connection for TCP. A voice alarm is answered HOLD (snu=4) while no operator has
+// taken its alarm; the sender re-sends the same request (same cid and ref) until it gets snu=0
+// with mre=1 (PROTOCOLS.md §4.5, §4.7). Asio stays in scaip_receiver.cpp.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +44,14 @@ struct scaip_hooks {
     /// The SIP digest password of the device whose account is `cid`; nullopt when the device
     /// is unknown, retired or has no key.
     std::function<std::optional<std::string>(std::string_view cid)> password;
+    /// HOLD (§4.5): the open alarm an event of `account` and `kind` is in, nullopt when none
+    /// (read-only query on the engine).
+    std::function<std::optional<engine::alarm_id>(std::string_view account,
+                                                  engine::event_kind kind)>
+        open_alarm;
+    /// HOLD: true while open alarm `id` (or the storm alarm grouping it) is new: no operator has
+    /// taken it. False once taken, acknowledged or further, or closed.
+    std::function<bool(engine::alarm_id id)> untaken;
 };
 
 /// Counters since start (io thread).
@@ -58,9 +69,14 @@ struct scaip_counters {
     std::uint64_t store_failed = 0;     ///< not stored: answered snu=6 (busy)
     std::uint64_t responses_sent = 0;   ///< <mrs> MESSAGEs sent
     std::uint64_t dropped = 0;          ///< too many requests awaiting their commit: 503
+    std::uint64_t holds = 0;            ///< <mrs> snu=4: a voice alarm no operator has taken yet
+    std::uint64_t held_released = 0;    ///< snu=0 (mre=1) to a re-sent request after a HOLD
+    std::uint64_t tcp_connections = 0;  ///< TCP connections accepted
+    std::uint64_t tcp_refused = 0;      ///< closed at once: limits.max_connections reached
+    std::uint64_t tcp_idle_closed = 0;  ///< closed after limits.idle_timeout_s without a byte
 };
 
-/// The listen.scaip_udp listener.
+/// The listen.scaip_udp and listen.scaip_tcp listeners.
 class scaip_receiver {
 public:
     /// Nothing is opened until start().
@@ -72,14 +88,17 @@ public:
     scaip_receiver& operator=(scaip_receiver&&) = delete;
     ~scaip_receiver();
 
-    /// Binds listen.scaip_udp when set; throws std::runtime_error naming the key if it fails.
+    /// Binds listen.scaip_udp and listen.scaip_tcp when set; throws std::runtime_error naming
+    /// the key if it fails.
     void start();
-    /// Closes the socket; requests awaiting their commit still complete (their <mrs> is not
-    /// sent once the socket is closed).
+    /// Closes the sockets and connections; requests awaiting their commit still complete (their
+    /// <mrs> is not sent once the socket is closed).
     void stop();
 
-    /// The bound port (0 when off).
+    /// The bound UDP port (0 when off).
     std::uint16_t udp_port() const noexcept;
+    /// The bound TCP port (0 when off).
+    std::uint16_t tcp_port() const noexcept;
     /// Counters as JSON for the status command.
     nlohmann::json status() const;
     const scaip_counters& stats() const noexcept;

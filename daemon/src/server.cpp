@@ -576,6 +576,11 @@ struct server::impl final : admin_backend {
                                  {"address", cfg_.scaip_udp.host},
                                  {"port", scaip_.udp_port()}});
         }
+        if (scaip_.tcp_port() != 0) {
+            listeners.push_back({{"name", "scaip_tcp"},
+                                 {"address", cfg_.scaip_tcp.host},
+                                 {"port", scaip_.tcp_port()}});
+        }
         if (metrics_.is_open()) {
             listeners.push_back(
                 {{"name", "metrics"}, {"address", cfg_.metrics.host}, {"port", metrics_.port()}});
@@ -754,6 +759,17 @@ struct server::impl final : admin_backend {
                 return std::nullopt;
             }
             return scaip_password_of_key(*info->key);
+        };
+        hooks.open_alarm = [this](std::string_view account, engine::event_kind kind) {
+            return alarms_.alarm_engine().open_alarm_of(account, kind);
+        };
+        hooks.untaken = [this](engine::alarm_id id) {
+            const engine::engine& e = alarms_.alarm_engine();
+            const engine::alarm* a = e.find(id);
+            if (a != nullptr && a->storm_id) {
+                a = e.find(*a->storm_id);  // a storm member is handled through its storm
+            }
+            return a != nullptr && a->state == engine::alarm_state::new_alarm;
         };
         return hooks;
     }

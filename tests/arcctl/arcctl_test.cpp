@@ -148,6 +148,42 @@ TEST(arcctl_alarms, show_lists_alarm_timeline_events_and_members) {
     EXPECT_NE(text.find("\nmembers (3, the first 2 listed)\n#11 #12\n"), std::string::npos) << text;
 }
 
+TEST(arcctl_alarms, show_prints_the_location_an_event_carried) {
+    const json with{{"alarm", alarm_json(4, "2024-07-30T10:10:18.000Z")},
+                    {"timeline", json::array()},
+                    {"events", json::array()},
+                    {"members", json::array()},
+                    {"location",
+                     {{"geo", "45.0703,7.6869"},
+                      {"text", "primo piano"},
+                      {"code", 11},
+                      {"label", "bagno"},
+                      {"event", 7}}}};
+    const std::string text = ctl::alarm_show_to_text(with);
+    EXPECT_NE(text.find("location    bagno (011), 45.0703,7.6869, primo piano\n"),
+              std::string::npos)
+        << text;
+    json without = with;
+    without["location"] = nullptr;
+    EXPECT_EQ(ctl::alarm_show_to_text(without).find("location"), std::string::npos);
+}
+
+// A SCAIP event's "cid" is the controller id (a string), not a Contact ID object.
+TEST(arcctl_events, scaip_event_is_summarised) {
+    const json events = json::array({json{{"received", "2024-07-30T10:10:18.000Z"},
+                                          {"transport", "scaip_udp"},
+                                          {"decoded",
+                                           {{"ref", "1243"},
+                                            {"mty", "ME"},
+                                            {"cid", "678"},
+                                            {"dty", 3},
+                                            {"stc", 10},
+                                            {"lge", {{"geo", "45.07,7.68"}}}}},
+                                          {"raw", "<mrq/>"}}});
+    const std::string text = ctl::events_to_text(events);
+    EXPECT_NE(text.find("SCAIP ME ref 1243 dty 3 stc 10"), std::string::npos) << text;
+}
+
 TEST(arcctl_alarms, member_points_at_its_storm) {
     json alarm = alarm_json(12, "2024-07-30T10:10:18.000Z");
     alarm["storm_id"] = 4;

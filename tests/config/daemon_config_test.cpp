@@ -767,5 +767,26 @@ TEST_F(ConfigTest, ScaipUdpListener) {
     EXPECT_EQ(e.key(), "listen.scaip_udp");
 }
 
+// SCAIP over TCP: off in the shipped file (documented there), on when given an address, and a
+// bad value names the key and its line.
+TEST_F(ConfigTest, ScaipTcpListener) {
+    const daemon_config shipped_config = load_daemon_config(shipped);
+    EXPECT_FALSE(shipped_config.scaip_tcp.enabled);
+    std::ifstream in(shipped);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("\nscaip_tcp = \"\"\n"), std::string::npos);
+
+    const daemon_config c = load_daemon_config(write("[listen]\nscaip_tcp = \"127.0.0.1:5060\"\n"));
+    EXPECT_TRUE(c.scaip_tcp.enabled);
+    EXPECT_EQ(c.scaip_tcp.host, "127.0.0.1");
+    EXPECT_EQ(c.scaip_tcp.port, 5060);
+    EXPECT_FALSE(c.scaip_udp.enabled);
+    const daemon_config off = load_daemon_config(write("[listen]\nscaip_tcp = \"\"\n"));
+    EXPECT_FALSE(off.scaip_tcp.enabled);
+    const config_error e = error_of(write("[listen]\n\nscaip_tcp = \"localhost\"\n"));
+    EXPECT_EQ(e.line(), 3);
+    EXPECT_EQ(e.key(), "listen.scaip_tcp");
+}
+
 }  // namespace
 }  // namespace arc::config

@@ -37,6 +37,20 @@ TEST_F(EventsTest, AfterCloseTheSameKindOpensANewAlarm) {
     EXPECT_NE(raise("1001", alarm_class::critical, event_kind::personal_emergency), first);
 }
 
+// SCAIP HOLD asks which open alarm a request's event is in; none once it is closed.
+TEST_F(EventsTest, OpenAlarmOfDeviceAndKind) {
+    EXPECT_FALSE(engine_.open_alarm_of("1001", event_kind::personal_emergency));
+    const alarm_id first = raise("1001", alarm_class::critical, event_kind::personal_emergency);
+    EXPECT_EQ(engine_.open_alarm_of("1001", event_kind::personal_emergency), first);
+    EXPECT_FALSE(engine_.open_alarm_of("1001", event_kind::fall));
+    EXPECT_FALSE(engine_.open_alarm_of("1002", event_kind::personal_emergency));
+    ASSERT_TRUE(engine_.take(first, "anna", now_));
+    EXPECT_EQ(engine_.open_alarm_of("1001", event_kind::personal_emergency), first);
+    ASSERT_TRUE(engine_.acknowledge(first, "anna", now_));
+    ASSERT_TRUE(engine_.close(first, "anna", "ok", now_));
+    EXPECT_FALSE(engine_.open_alarm_of("1001", event_kind::personal_emergency));
+}
+
 TEST_F(EventsTest, Dc09RetransmissionCountedOnce) {
     event ev = make_event("1001", alarm_class::critical, event_kind::personal_emergency, now_);
     ev.dc09 = dc09_identity{"1001", "0042", "#1001|1101 01 015"};

@@ -992,7 +992,14 @@ std::string summarize_decoded(const json& decoded) {
         if (out.empty()) {
             out = "SIA (no event)";
         }
-    } else if (auto cid = decoded.find("cid"); cid != decoded.end()) {
+    } else if (decoded.contains("mty") && decoded.contains("ref")) {
+        // A SCAIP <mrq> (its "cid" is the controller id, not Contact ID).
+        out = fmt::format("SCAIP {} ref {} dty {}", field(decoded, "mty"), field(decoded, "ref"),
+                          field(decoded, "dty"));
+        if (decoded.contains("stc")) {
+            out += " stc " + field(decoded, "stc");
+        }
+    } else if (auto cid = decoded.find("cid"); cid != decoded.end() && cid->is_object()) {
         out = "CID " + cid_text(*cid);
     } else if (decoded.value("token", std::string()) == "NULL") {
         out = "link test";
@@ -1173,6 +1180,25 @@ std::string alarm_to_text(const json& alarm) {
 std::string alarm_show_to_text(const json& result) {
     const json alarm = result.value("alarm", json::object());
     std::string out = alarm_to_text(alarm);
+    if (const auto loc = result.find("location"); loc != result.end() && loc->is_object()) {
+        // "location    bagno (011), 45.07,7.68, primo piano"
+        std::vector<std::string> parts;
+        if (loc->contains("code") && (*loc)["code"].is_number_integer()) {
+            const std::string code = fmt::format("{:03}", (*loc)["code"].get<int>());
+            const std::string label = loc->value("label", std::string());
+            parts.push_back(label.empty() ? code : fmt::format("{} ({})", label, code));
+        }
+        for (const char* key : {"geo", "text", "time"}) {
+            if (const std::string v = loc->value(key, std::string()); !v.empty()) {
+                parts.push_back(v);
+            }
+        }
+        std::string line;
+        for (const std::string& p : parts) {
+            line += (line.empty() ? "" : ", ") + p;
+        }
+        out += fmt::format("{:<12}{}\n", "location", line.empty() ? "-" : line);
+    }
     std::vector<std::vector<std::string>> steps;
     for (const auto& e : result.value("timeline", json::array())) {
         const auto from = e.value("from", json());

@@ -117,6 +117,14 @@ const alarm* engine::find(alarm_id id) const {
     return it == alarms_.end() ? nullptr : &it->second;
 }
 
+std::optional<alarm_id> engine::open_alarm_of(std::string_view account, event_kind kind) const {
+    const auto it = by_device_kind_.find({std::string(account), kind});
+    if (it == by_device_kind_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
 std::vector<alarm> engine::open_alarms() const {
     std::vector<alarm> out;
     out.reserve(alarms_.size());

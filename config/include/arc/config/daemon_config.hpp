@@ -118,6 +118,7 @@ struct daemon_config {
     std::filesystem::path api_socket = "var/arcd.sock";
     endpoint receiver_tcp{"", 0, false};  ///< Sur-Gard automation output over TCP; off by default
     endpoint scaip_udp{"", 0, false};     ///< SCAIP (SIP MESSAGE) over UDP; off by default
+    endpoint scaip_tcp{"", 0, false};     ///< SCAIP (SIP MESSAGE) over TCP; off by default
     /// Operator API over TCP (docs/admin-api.md, "Operator API"); loopback only (no TLS yet); off
     /// by default in code, "127.0.0.1:12001" in the shipped arcd.toml.
     endpoint operator_api{"", 0, false};

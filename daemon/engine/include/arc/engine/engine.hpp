@@ -137,6 +137,10 @@ public:
     /// An open alarm (storm members included), or nullptr.
     const alarm* find(alarm_id id) const;
 
+    /// The open alarm that an event of device `account` and `kind` merges into, if any
+    /// (read-only; SCAIP HOLD correlates a request with its alarm this way).
+    std::optional<alarm_id> open_alarm_of(std::string_view account, event_kind kind) const;
+
     /// Every open alarm, by id (what storage holds as open; rebuild() takes it back).
     std::vector<alarm> open_alarms() const;
 
