@@ -1458,6 +1458,7 @@ private:
             }
             request.text = to->username;
         }
+        std::string call_outcome;
         if (action == alarm_action::call) {
             static constexpr std::array<std::string_view, 5> call_outcomes{
                 "answered", "no_answer", "busy", "wrong_number", "voicemail"};
@@ -1471,12 +1472,13 @@ private:
                                     "wrong_number or voicemail"};
             }
             request.text = fmt::format("call {} {}: {}", whom, number, outcome);
+            call_outcome = outcome;
         }
         auto self = std::make_shared<handler>(*this);
         const std::string cmd = required_string(req, "cmd");
         backend_.alarms().act(
             request, engine_now(backend_),
-            [self, operator_api, cmd, request](action_result result) {
+            [self, operator_api, cmd, request, call_outcome](action_result result) {
                 if (!result.error_code.empty()) {
                     self->fail(result.error_code, result.message);
                     return;
@@ -1487,8 +1489,12 @@ private:
                 }
                 // On the operator API every step is in the audit trail too (who, from where).
                 const std::int64_t now = self->backend_.now_ms();
-                const std::string detail =
-                    request.action == alarm_action::note ? "" : request.text;  // notes stay out
+                // Notes stay out, and of a call only its outcome: who was called and the
+                // number are in the alarm's (sealed) log, not in the clear audit trail.
+                const std::string detail = request.action == alarm_action::note ? ""
+                                           : request.action == alarm_action::call
+                                               ? "call: " + call_outcome
+                                               : request.text;
                 self->backend_.run_job(
                     [src = self->source(), cmd, id = request.id, detail,
                      now](storage::database& db) {

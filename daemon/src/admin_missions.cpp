@@ -224,8 +224,9 @@ public:
         request.actor = scope_.actor;
         std::string detail;
         if (action == alarm_action::decline) {
+            // The reason is free text: sealed in the mission and the alarm's log, kept out of
+            // the clear audit trail.
             request.text = *text(req, "reason", true);
-            detail = request.text;
         } else if (action == alarm_action::complete) {
             request.text = *text(req, "outcome", true);
             const auto& outcomes = storage::mission_outcomes();

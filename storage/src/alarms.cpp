@@ -137,7 +137,8 @@ public:
                     c.transition->to == eng::alarm_state::acknowledged) {
                     set_text(id, "UPDATE alarms SET team = ?2 WHERE id = ?1", "");  // declined
                 }
-                log(id, c, c.detail);
+                // A decline's detail carries the team's reason, free text: sealed like a note.
+                log(id, c, c.detail, is_decline(c));
                 apply_mission_change(db_, c);
                 break;
             case eng::change_kind::closed:
@@ -224,6 +225,11 @@ private:
         stmt.bind(6, h.event_count);
         stmt.bind(7, h.storm ? 1 : 0);
         bind_optional(stmt, 8, h.storm_id ? std::optional(sql_id(*h.storm_id)) : std::nullopt);
+    }
+
+    static bool is_decline(const eng::change& c) {
+        return c.transition && c.transition->from == eng::alarm_state::dispatched &&
+               c.transition->to == eng::alarm_state::acknowledged;
     }
 
     void log(std::int64_t alarm_id, const eng::change& c, std::string_view text,
@@ -459,7 +465,8 @@ alarm_snapshot load_open_alarms(database& db) {
                     parse_alarm_state(stmt.column_bytes(5)).value_or(eng::alarm_state::new_alarm);
                 record.at = at;
                 record.actor = stmt.column_bytes(3);
-                record.detail = stmt.column_bytes(6);
+                record.detail = detail::secret_from_store(  // a decline's reason is sealed
+                    stmt, 6, fmt::format("alarm {} step", id), "detail");
                 a->timeline.push_back(std::move(record));
             }
         }

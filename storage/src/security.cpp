@@ -267,7 +267,9 @@ std::size_t reseal_fields(database& db, std::span<const sec::data_key> openers,
          {"cases", "person_details"},
          {"cases", "address"},
          {"cases", "summary"},
-         {"alarm_log", "detail", " AND change = 'noted'"},
+         {"alarm_log", "detail",
+          " AND (change = 'noted' OR (change = 'transitioned' AND from_state = 'dispatched' "
+          "AND to_state = 'acknowledged'))"},
          {"missions", "instructions"},
          {"missions", "decline_reason"},
          {"missions", "note"}}};

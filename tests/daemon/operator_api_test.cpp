@@ -270,6 +270,17 @@ TEST_F(operator_api_test, call_log_and_configured_outcomes) {
     EXPECT_NE(shown.dump().find("call Anna Neri (figlia) +39 333 1234567: no_answer"),
               std::string::npos)
         << shown;
+    // The audit trail (clear, hash-chained) says a call was logged and its outcome; the name
+    // and number stay in the alarm's sealed log.
+    std::vector<std::string> calls;
+    for (const auto& e : storage::read_audit(backend_.db_, 1, 1000)) {
+        EXPECT_EQ(e.entry.detail.find("333"), std::string::npos) << e.entry.detail;
+        EXPECT_EQ(e.entry.detail.find("Neri"), std::string::npos) << e.entry.detail;
+        if (e.entry.action == "alarm.call") {
+            calls.push_back(e.entry.detail);
+        }
+    }
+    EXPECT_EQ(calls, std::vector<std::string>{"call: no_answer"});
 }
 
 TEST_F(operator_api_test, resume_after_reconnect_and_logout_ends_the_session) {

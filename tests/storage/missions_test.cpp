@@ -207,8 +207,12 @@ TEST_F(MissionStorage, FreeTextsAreSealedWithFieldKeys) {
               1);
     EXPECT_EQ(query_int(db_,
                         "SELECT count(*) FROM alarm_log WHERE instr(detail, 'diabetica') > 0 "
-                        "OR instr(detail, 'SSP') > 0"),
+                        "OR instr(detail, 'SSP') > 0 OR instr(detail, 'via Po') > 0"),
               0);
+    EXPECT_EQ(query_int(db_,
+                        "SELECT count(*) FROM alarm_log WHERE change = 'transitioned' AND "
+                        "to_state = 'acknowledged' AND typeof(detail) = 'blob'"),
+              1);
 
     const auto read_back = [&] {
         const auto m = latest_mission(db_, static_cast<std::int64_t>(first));
@@ -223,6 +227,11 @@ TEST_F(MissionStorage, FreeTextsAreSealedWithFieldKeys) {
         ASSERT_EQ(snap.open.size(), 1U);
         ASSERT_EQ(snap.open[0].notes.size(), 1U);
         EXPECT_EQ(snap.open[0].notes[0].text, "la figlia dice: diabetica, vive sola");
+        bool declined = false;  // the operator still reads why the first team declined
+        for (const auto& step : snap.open[0].timeline) {
+            declined = declined || step.detail == "declined: squadra ferma in via Po";
+        }
+        EXPECT_TRUE(declined);
         bool shown = false;
         for (const alarm_log_entry& e : alarm_log_for(db_, first, 100)) {
             shown = shown || e.detail == "la figlia dice: diabetica, vive sola";
@@ -237,10 +246,10 @@ TEST_F(MissionStorage, FreeTextsAreSealedWithFieldKeys) {
     EXPECT_THROW(load_open_alarms(db_), storage_error);
 
     // A rotation re-seals them with the new key: 2 instructions + 1 reason + 1 note + 1 alarm
-    // note.
+    // note + the decline step's detail.
     const security::data_key next = security::data_key::generate();
     const std::vector<security::data_key> openers{key};
-    EXPECT_EQ(reseal_fields(db_, openers, next), 5U);
+    EXPECT_EQ(reseal_fields(db_, openers, next), 6U);
     set_field_keys({next});
     read_back();
     set_field_keys({});
