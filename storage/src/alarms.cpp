@@ -133,9 +133,8 @@ public:
                 if (c.transition && c.transition->to == eng::alarm_state::dispatched) {
                     set_text(id, "UPDATE alarms SET team = ?2 WHERE id = ?1", c.transition->detail);
                 }
-                if (c.transition && c.transition->from == eng::alarm_state::dispatched &&
-                    c.transition->to == eng::alarm_state::acknowledged) {
-                    set_text(id, "UPDATE alarms SET team = ?2 WHERE id = ?1", "");  // declined
+                if (is_decline(c)) {
+                    set_text(id, "UPDATE alarms SET team = ?2 WHERE id = ?1", "");
                 }
                 // A decline's detail carries the team's reason, free text: sealed like a note.
                 log(id, c, c.detail, is_decline(c));
