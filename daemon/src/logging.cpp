@@ -124,6 +124,19 @@ void setup_logging(const std::string& level, const std::filesystem::path& file, 
     }
 }
 
+void log_exception(std::string_view what, const std::exception_ptr& e) {
+    if (!e) {
+        return;
+    }
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        spdlog::error("{}: {}", what, ex.what());
+    } catch (...) {
+        spdlog::error("{}: unknown exception", what);
+    }
+}
+
 void reopen_log() {
     if (log_file_path.empty()) {
         return;

@@ -1,8 +1,10 @@
 // Purpose: arcd's spdlog setup from [log], and reopening the log file on SIGHUP (logrotate).
 #pragma once
 
+#include <exception>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace arc::daemon {
 
@@ -25,6 +27,10 @@ bool stderr_is_journal();
 /// opened.
 void setup_logging(const std::string& level, const std::filesystem::path& file,
                    log_target target = log_target::stderr_);
+
+/// Logs, as an error under `what`, the exception a finished coroutine ended with; no-op when `e`
+/// is empty (the completion handler of every net::co_spawn in arcd).
+void log_exception(std::string_view what, const std::exception_ptr& e);
 
 /// Recreates the file sink (after logrotate moved the file); no-op without a log file.
 void reopen_log();

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "alarm_service.hpp"
+#include "logging.hpp"
 #include "registry.hpp"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -216,19 +217,6 @@ struct scaip_receiver::impl {
           socket(io_),
           acceptor(io_),
           secret(random_hex(16)) {}
-
-    static void log_exception(const char* what, const std::exception_ptr& e) {
-        if (!e) {
-            return;
-        }
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-            spdlog::error("{}: {}", what, ex.what());
-        } catch (...) {
-            spdlog::error("{}: unknown exception", what);
-        }
-    }
 
     void start() {
         start_udp();

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "alarm_service.hpp"
+#include "logging.hpp"
 #include "registry.hpp"
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -135,19 +136,9 @@ struct receiver_ports::impl {
 
     template <class Awaitable>
     void spawn(std::string what, Awaitable&& task) {
-        net::co_spawn(io, std::forward<Awaitable>(task),
-                      [what = std::move(what)](const std::exception_ptr& e) {
-                          if (!e) {
-                              return;
-                          }
-                          try {
-                              std::rethrow_exception(e);
-                          } catch (const std::exception& ex) {
-                              spdlog::error("{}: {}", what, ex.what());
-                          } catch (...) {
-                              spdlog::error("{}: unknown exception", what);
-                          }
-                      });
+        net::co_spawn(
+            io, std::forward<Awaitable>(task),
+            [what = std::move(what)](const std::exception_ptr& e) { log_exception(what, e); });
     }
 
     void start() {

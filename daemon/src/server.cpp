@@ -18,6 +18,7 @@
 
 #include "admin_api.hpp"
 #include "alarm_service.hpp"
+#include "logging.hpp"
 #include "metrics.hpp"
 #include "metrics_http.hpp"
 #include "registry.hpp"
@@ -385,19 +386,6 @@ auto async_admin(admin_backend& backend, std::string line, admin_session* sessio
                 session);
         },
         token, std::move(line));
-}
-
-void log_exception(std::string_view what, const std::exception_ptr& e) {
-    if (!e) {
-        return;
-    }
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        spdlog::error("{}: {}", what, ex.what());
-    } catch (...) {
-        spdlog::error("{}: unknown exception", what);
-    }
 }
 
 // What a connection is doing, for its watchdog.
