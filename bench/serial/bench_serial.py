@@ -14,40 +14,13 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-
-def wait_for(predicate, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
-def status(sock_path):
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(5)
-            s.connect(sock_path)
-            s.sendall(b'{"id":1,"cmd":"status"}\n')
-            buf = b""
-            while b"\n" not in buf:
-                chunk = s.recv(65536)
-                if not chunk:
-                    return None
-                buf += chunk
-            msg = json.loads(buf.split(b"\n", 1)[0])
-            return msg.get("result") if msg.get("ok") else None
-    except OSError:
-        return None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from arcbench import start_arcd, status, stop_arcd, wait_for  # noqa: E402
 
 
 def run_sim(bin_dir, args):
@@ -84,18 +57,8 @@ def main():
         with open(config_path, "w") as f:
             f.write(config + f'\n[[serial]]\nname = "bench"\ndevice = "{arcd_end}"\n'
                     'baud = 115200\nformat = "surgard"\n')
-        sock_path = os.path.join(tmp, "arcd.sock")
-        log = open(os.path.join(tmp, "arcd.log"), "wb")
-        arcd = subprocess.Popen(
-            [os.path.join(args.bin, "arcd"), "--config", config_path,
-             "--set", f"storage.path={os.path.join(tmp, 'arc.db')}",
-             "--set", f"listen.api={sock_path}",
-             "--set", "listen.dc09_tcp=127.0.0.1:0", "--set", "listen.dc09_udp=127.0.0.1:0",
-             "--set", "listen.operator=127.0.0.1:0", "--set", "listen.receiver_tcp=127.0.0.1:0",
-             "--set", "log.level=warn",
-             "--set", f"engine.event_codes={os.path.join(args.source, 'config', 'event-codes.toml')}"],
-            stdout=log, stderr=log)
-        st = wait_for(lambda: status(sock_path), "arcd")
+        arcd, sock_path, st = start_arcd(args.bin, args.source, tmp,
+                                         ["listen.receiver_tcp=127.0.0.1:0"], config_path)
         wait_for(lambda: (status(sock_path) or {}).get("receivers", {}).get("serial", [{}])[0]
                  .get("open"), "the serial port open")
         tcp_port = next(int(l["port"]) for l in st["listeners"] if l["name"] == "receiver_tcp")
@@ -135,12 +98,7 @@ def main():
                       f"{lat['p50']:>9.3f}{lat['p99']:>9.3f}{lat['max']:>9.3f}")
         return 0
     finally:
-        if arcd is not None:
-            arcd.terminate()
-            try:
-                arcd.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                arcd.kill()
+        stop_arcd(arcd)
         socat.terminate()
         socat.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
