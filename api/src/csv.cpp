@@ -289,17 +289,27 @@ bool needs_guard(std::string_view cell) {
     return false;
 }
 
+// A cell the guard must mark: one a spreadsheet would run, or one that already reads as a guarded
+// cell (apostrophes before such a cell), so that unguard_formula gives back exactly what was
+// written: "'=1" is exported as "''=1" and imported as "'=1", not as "=1".
+bool ambiguous(std::string_view cell) {
+    while (!cell.empty() && cell.front() == '\'') {
+        cell.remove_prefix(1);
+    }
+    return needs_guard(cell);
+}
+
 }  // namespace
 
 std::string guard_formula(std::string cell) {
-    if (needs_guard(cell)) {
+    if (ambiguous(cell)) {
         cell.insert(cell.begin(), '\'');
     }
     return cell;
 }
 
 std::string unguard_formula(std::string cell) {
-    if (cell.size() > 1 && cell.front() == '\'' && needs_guard(std::string_view(cell).substr(1))) {
+    if (cell.size() > 1 && cell.front() == '\'' && ambiguous(std::string_view(cell).substr(1))) {
         cell.erase(cell.begin());
     }
     return cell;

@@ -227,6 +227,11 @@ TEST(csv, formulas_are_written_as_text_and_read_back_as_given) {
         EXPECT_EQ(csv::guard_formula(d), d) << d;
         EXPECT_EQ(csv::unguard_formula(d), d) << d;
     }
+    // Text that already looks guarded keeps its own apostrophes through export and import.
+    for (const std::string g : {"'=1+1", "''@SUM(A1)", "'+A1", "'\tx"}) {
+        EXPECT_EQ(csv::guard_formula(g), "'" + g) << g;
+        EXPECT_EQ(csv::unguard_formula(csv::guard_formula(g)), g) << g;
+    }
 }
 
 }  // namespace

@@ -81,7 +81,8 @@ bool valid_utf8(std::string_view s);
 
 /// A cell as a spreadsheet must not run it: one starting with '=', '@', a tab or a CR, or with
 /// '+' or '-' not followed by a digit or a space (a formula, not "+39 335…" or "-5"), gets a
-/// leading apostrophe, which spreadsheets show as text. unguard_formula undoes exactly that.
+/// leading apostrophe, which spreadsheets show as text; so does a cell of apostrophes before such a
+/// cell ("'=1" is written "''=1"). unguard_formula undoes exactly that: unguard(guard(x)) == x.
 std::string guard_formula(std::string cell);
 /// The cell as written before guard_formula (an apostrophe followed by what it guards is
 /// dropped; anything else is left alone).
