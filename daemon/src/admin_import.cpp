@@ -493,7 +493,7 @@ json errors_json(std::vector<row_error>& errors) {
 // The checks only the database answers, then (when nothing is wrong and it is not a dry run)
 // every row inserted: runs inside one writer job, so all rows or none are stored.
 void check_and_apply(storage::database& db, const std::string& kind, const header_map& header,
-                     const std::vector<parsed_row>& rows, bool syntax_errors, bool dry_run,
+                     std::vector<parsed_row>& apply, bool syntax_errors, bool dry_run,
                      std::int64_t now, const security::audit_entry& audit_template,
                      commit_state& st) {
     std::map<std::string, std::optional<std::int64_t>> ids;  // lower-case code -> id
@@ -509,7 +509,8 @@ void check_and_apply(storage::database& db, const std::string& kind, const heade
     const auto bad = [&](const parsed_row& r, std::string_view col, std::string message) {
         st.errors.push_back({r.row, header.name(col), std::move(message)});
     };
-    std::vector<parsed_row> apply = rows;
+    // Completed in place (ids, priorities): the job owns the rows, and a copy of 50,000 would
+    // keep alarms waiting behind the writer longer.
     if (kind == "subscribers") {
         std::map<std::string, std::int64_t> seen;
         for (const auto& r : apply) {
@@ -602,6 +603,17 @@ void check_and_apply(storage::database& db, const std::string& kind, const heade
     storage::append_audit(db, std::move(entry));
 }
 
+// An import being committed: what run_blocking's worker thread converts, then hands to the
+// writer job (owned by both, one after the other).
+struct parse_work {
+    import_staging::staged staged;
+    header_map header;
+    std::vector<parsed_row> parsed;
+    std::vector<row_error> syntax;
+    std::size_t total = 0;  // rows sent (staged.rows is emptied once they are converted)
+    std::string failure;    // an exception the conversion ended with
+};
+
 class import_handler {
 public:
     import_handler(admin_backend& backend, admin_reply reply)
@@ -691,23 +703,59 @@ public:
         auto node = backend_.imports().imports.extract(id);  // consumed, whatever the outcome
         import_staging::staged s = std::move(node.mapped());
         const header_map header = map_header(s.kind, s.rows.front()["header"]);
-        auto syntax = std::make_shared<std::vector<row_error>>();
-        std::vector<parsed_row> parsed;
-        for (std::size_t i = 1; i < s.rows.size(); ++i) {
-            if (auto r = parse_row(s.kind, header, s.rows[i], *syntax)) {
-                parsed.push_back(std::move(*r));
-            }
+        // The rows are converted and checked on a worker thread (run_blocking): at 50,000 rows
+        // that takes long enough to hold up every socket on the io thread. Then one writer job.
+        auto work = std::make_shared<parse_work>();
+        work->staged = std::move(s);
+        work->header = header;
+        auto self = std::make_shared<import_handler>(*this);
+        const bool started = backend_.run_blocking(
+            [work](const std::atomic<bool>& /*cancelled*/) {
+                try {
+                    const auto& rows = work->staged.rows;
+                    work->parsed.reserve(rows.size() - 1);
+                    for (std::size_t i = 1; i < rows.size(); ++i) {
+                        if (auto r =
+                                parse_row(work->staged.kind, work->header, rows[i], work->syntax)) {
+                            work->parsed.push_back(std::move(*r));
+                        }
+                    }
+                    work->total = rows.size() - 1;
+                    work->staged.rows = {};  // freed here too, not on the io thread
+                } catch (const std::exception& e) {
+                    work->failure = e.what();
+                }
+            },
+            [self, work, dry_run]() { self->apply(dry_run, *work); });
+        if (!started) {
+            // Not consumed: `import.commit` of the same id can be sent again.
+            work->staged.touched_ms = backend_.now_ms();
+            backend_.imports().imports.emplace(id, std::move(work->staged));
+            throw field_error{"busy",
+                              "a backup, retention run or other import is being worked on; "
+                              "commit again in a moment (the rows stay staged)"};
         }
+    }
+
+    // Second half of commit, on the caller's thread: the checks only the database answers and
+    // the inserts, in one writer job.
+    void apply(bool dry_run, parse_work& work) {
+        if (!work.failure.empty()) {
+            reply_.fail("internal", fmt::format("nothing imported: {}", work.failure));
+            return;
+        }
+        const import_staging::staged& s = work.staged;
+        auto syntax = std::make_shared<std::vector<row_error>>(std::move(work.syntax));
         const std::int64_t now = backend_.now_ms();
         const security::audit_entry entry{
             0, now, reply_.source.actor, "import." + s.kind, s.file, reply_.source.peer, ""};
-        const std::size_t total = s.rows.size() - 1;
+        const std::size_t total = work.total;
         auto state = std::make_shared<commit_state>();
         const bool syntax_errors = !syntax->empty();
         auto self = std::make_shared<import_handler>(*this);
         backend_.run_job(
-            [state, kind = s.kind, header, parsed = std::move(parsed), syntax_errors, dry_run, now,
-             entry](storage::database& db) {
+            [state, kind = s.kind, header = work.header, parsed = std::move(work.parsed),
+             syntax_errors, dry_run, now, entry](storage::database& db) mutable {
                 check_and_apply(db, kind, header, parsed, syntax_errors, dry_run, now, entry,
                                 *state);
             },

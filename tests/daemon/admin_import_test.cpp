@@ -230,6 +230,29 @@ TEST_F(admin_import_test, a_refused_writer_job_imports_nothing) {
     EXPECT_TRUE(storage::list_devices(backend_.db_).empty());
 }
 
+TEST_F(admin_import_test, a_commit_while_the_worker_is_busy_keeps_the_rows_staged_for_a_retry) {
+    // The rows are converted on the worker thread; while a backup holds it the commit is
+    // refused, nothing is written, and the same import id commits once the worker is free.
+    json r = call({{"cmd", "import.begin"}, {"kind", "devices"}, {"header", {"account"}}});
+    const std::string id = r["result"]["import"];
+    call({{"cmd", "import.rows"}, {"import", id}, {"rows", {{{"row", 2}, {"cells", {"4242"}}}}}});
+    backend_.blocking_busy = true;
+    r = call({{"cmd", "import.commit"}, {"import", id}});
+    EXPECT_EQ(r["error"]["code"], "busy") << r.dump();
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("staged"), std::string::npos);
+    EXPECT_TRUE(storage::list_devices(backend_.db_).empty());
+    backend_.blocking_busy = false;
+    r = call({{"cmd", "import.commit"}, {"import", id}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["result"]["imported"], 1);
+    EXPECT_EQ(r["result"]["rows"], 1);
+    ASSERT_EQ(storage::list_devices(backend_.db_).size(), 1U);
+    EXPECT_EQ(storage::list_devices(backend_.db_)[0].account, "4242");
+    // Consumed by the commit that ran.
+    r = call({{"cmd", "import.commit"}, {"import", id}});
+    EXPECT_EQ(r["ok"], false);
+}
+
 TEST_F(admin_import_test,
        export_hides_sensitive_columns_unless_asked_and_audited_then_round_trips) {
     import("subscribers", sub_header,
