@@ -1,18 +1,23 @@
 #include "import_cli.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "arc/api/client.hpp"
 #include "arc/api/csv.hpp"
 
 namespace arc::arcctl {
@@ -69,6 +74,37 @@ char separator_of(const std::string& option, std::string_view text) {
         return csv::detect_separator(text);
     }
     return option == "," ? ',' : ';';
+}
+
+// import.commit; while arcd's worker is busy (a backup or retention run: `busy`, the rows stay
+// staged) it is sent again once a second for up to 60 s, then the import is cancelled.
+json commit_with_retries(const std::function<json(const json&)>& call, const std::string& id,
+                         bool dry_run) {
+    constexpr int attempts = 60;
+    const json req{{"cmd", "import.commit"}, {"import", id}, {"dry_run", dry_run}};
+    std::optional<arc::api::api_error> busy;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return call(req);
+        } catch (const arc::api::api_error& e) {
+            if (busy && e.code() == "not_found") {
+                throw *busy;  // the busy answer came after arcd had consumed the rows
+            }
+            if (e.code() != "busy" || attempt == attempts) {
+                try {
+                    call(json{{"cmd", "import.cancel"}, {"import", id}});
+                } catch (const std::exception&) {  // consumed already, or the link is gone
+                }
+                throw;
+            }
+            if (!busy) {
+                std::cerr << "arcctl: " << e.what() << "; retrying for up to " << attempts
+                          << " s\n";
+            }
+            busy = e;
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
 }
 
 import_outcome run_import(const import_cli& c, const std::function<json(const json&)>& call) {
@@ -131,7 +167,7 @@ import_outcome run_import(const import_cli& c, const std::function<json(const js
     }
     flush();
     const bool dry_run = c.dry_run || !local.empty();
-    json result = call(json{{"cmd", "import.commit"}, {"import", id}, {"dry_run", dry_run}});
+    json result = commit_with_retries(call, id, dry_run);
 
     std::vector<local_error> all = local;
     for (const json& e : result.value("errors", json::array())) {
