@@ -6,9 +6,6 @@
 # ARC_BIN=DIR uses binaries already built in DIR (no build step).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ -z "${ARC_BIN:-}" ]; then
-    cmake --preset release >/dev/null
-    cmake --build --preset release --target arcd arcctl arc-sim
-    ARC_BIN=build/release/bin
-fi
+. bench/release-bin.sh
+release_bin arcd arcctl arc-sim
 exec python3 bench/import/bench_import.py --bin "$ARC_BIN" --source . "$@"

@@ -7,10 +7,7 @@
 # ARC_BIN=DIR uses binaries already built in DIR (no build step).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if [ -z "${ARC_BIN:-}" ]; then
-    cmake --preset release >/dev/null
-    cmake --build --preset release --target arcd arcctl bench_queue
-    ARC_BIN=build/release/bin
-fi
+. bench/release-bin.sh
+release_bin arcd arcctl bench_queue
 "$ARC_BIN/bench_queue"
 exec python3 bench/queue/bench_stream.py --bin "$ARC_BIN" --source . "$@"
