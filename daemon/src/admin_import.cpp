@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin_command.hpp"
 #include "admin_teams.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
@@ -987,29 +988,12 @@ private:
 
 bool handle_import_command(const std::string& cmd, const json& req, admin_backend& backend,
                            const admin_reply& reply) {
-    if (cmd != "import.begin" && cmd != "import.rows" && cmd != "import.commit" &&
-        cmd != "import.cancel" && cmd != "export") {
-        return false;
-    }
-    import_handler h(backend, reply);
-    try {
-        if (cmd == "import.begin") {
-            h.begin(req);
-        } else if (cmd == "import.rows") {
-            h.rows(req);
-        } else if (cmd == "import.commit") {
-            h.commit(req);
-        } else if (cmd == "import.cancel") {
-            h.cancel(req);
-        } else {
-            h.export_rows(req);
-        }
-    } catch (const field_error& e) {
-        reply.fail(e.code, e.message);
-    } catch (const std::exception& e) {
-        reply.fail("internal", e.what());
-    }
-    return true;
+    return run_admin_command<import_handler>(cmd, req, backend, reply,
+                                             {{"import.begin", &import_handler::begin},
+                                              {"import.rows", &import_handler::rows},
+                                              {"import.commit", &import_handler::commit},
+                                              {"import.cancel", &import_handler::cancel},
+                                              {"export", &import_handler::export_rows}});
 }
 
 }  // namespace arc::daemon

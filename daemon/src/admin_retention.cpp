@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin_command.hpp"
 #include "retention_service.hpp"
 #include <fmt/format.h>
 
@@ -277,27 +278,11 @@ json hold_to_json(const storage::legal_hold& h) {
 
 bool handle_retention_command(const std::string& cmd, const json& req, admin_backend& backend,
                               const admin_reply& reply) {
-    if (cmd != "hold.add" && cmd != "hold.list" && cmd != "hold.release" &&
-        cmd != "retention.run") {
-        return false;
-    }
-    hold_handler h(backend, reply);
-    try {
-        if (cmd == "hold.add") {
-            h.add(req);
-        } else if (cmd == "hold.list") {
-            h.list(req);
-        } else if (cmd == "hold.release") {
-            h.release(req);
-        } else {
-            h.run(req);
-        }
-    } catch (const field_error& e) {
-        reply.fail(e.code, e.message);
-    } catch (const std::exception& e) {
-        reply.fail("internal", e.what());
-    }
-    return true;
+    return run_admin_command<hold_handler>(cmd, req, backend, reply,
+                                           {{"hold.add", &hold_handler::add},
+                                            {"hold.list", &hold_handler::list},
+                                            {"hold.release", &hold_handler::release},
+                                            {"retention.run", &hold_handler::run}});
 }
 
 }  // namespace arc::daemon

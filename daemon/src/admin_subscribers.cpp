@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin_command.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
 
@@ -892,42 +893,17 @@ json subscriber_to_json(const storage::subscriber& s, bool sensitive,
 
 bool handle_subscriber_command(const std::string& cmd, const json& req, admin_backend& backend,
                                const admin_reply& reply) {
-    static const std::vector<std::string> commands{
-        "subscriber.add",    "subscriber.update",     "subscriber.show", "subscriber.list",
-        "subscriber.remove", "subscriber.set_status", "contact.add",     "contact.update",
-        "contact.remove",    "device.assign"};
-    if (std::find(commands.begin(), commands.end(), cmd) == commands.end()) {
-        return false;
-    }
-    sub_handler h(backend, reply);
-    try {
-        if (cmd == "subscriber.add") {
-            h.add(req);
-        } else if (cmd == "subscriber.update") {
-            h.update(req);
-        } else if (cmd == "subscriber.show") {
-            h.show(req);
-        } else if (cmd == "subscriber.list") {
-            h.list(req);
-        } else if (cmd == "subscriber.remove") {
-            h.remove(req);
-        } else if (cmd == "subscriber.set_status") {
-            h.set_status(req);
-        } else if (cmd == "contact.add") {
-            h.contact_add(req);
-        } else if (cmd == "contact.update") {
-            h.contact_update(req);
-        } else if (cmd == "contact.remove") {
-            h.contact_remove(req);
-        } else {
-            h.device_assign(req);
-        }
-    } catch (const field_error& e) {
-        reply.fail(e.code, e.message);
-    } catch (const std::exception& e) {
-        reply.fail("internal", e.what());
-    }
-    return true;
+    return run_admin_command<sub_handler>(cmd, req, backend, reply,
+                                          {{"subscriber.add", &sub_handler::add},
+                                           {"subscriber.update", &sub_handler::update},
+                                           {"subscriber.show", &sub_handler::show},
+                                           {"subscriber.list", &sub_handler::list},
+                                           {"subscriber.remove", &sub_handler::remove},
+                                           {"subscriber.set_status", &sub_handler::set_status},
+                                           {"contact.add", &sub_handler::contact_add},
+                                           {"contact.update", &sub_handler::contact_update},
+                                           {"contact.remove", &sub_handler::contact_remove},
+                                           {"device.assign", &sub_handler::device_assign}});
 }
 
 }  // namespace arc::daemon

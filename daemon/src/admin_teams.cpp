@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin_command.hpp"
 #include "alarm_service.hpp"
 #include <fmt/format.h>
 
@@ -530,35 +531,14 @@ storage::team team_from_request(const json& req) {
 
 bool handle_team_command(const std::string& cmd, const json& req, admin_backend& backend,
                          const admin_reply& reply) {
-    static constexpr std::array<std::string_view, 7> commands{
-        "team.add",    "team.update",    "team.show",   "team.list",
-        "team.remove", "team.set_state", "team.propose"};
-    if (std::find(commands.begin(), commands.end(), cmd) == commands.end()) {
-        return false;
-    }
-    team_handler h(backend, reply);
-    try {
-        if (cmd == "team.add") {
-            h.add(req);
-        } else if (cmd == "team.update") {
-            h.update(req);
-        } else if (cmd == "team.show") {
-            h.show(req);
-        } else if (cmd == "team.list") {
-            h.list(req);
-        } else if (cmd == "team.remove") {
-            h.remove(req);
-        } else if (cmd == "team.set_state") {
-            h.set_state(req);
-        } else {
-            h.propose(req);
-        }
-    } catch (const field_error& e) {
-        reply.fail(e.code, e.message);
-    } catch (const std::exception& e) {
-        reply.fail("internal", e.what());
-    }
-    return true;
+    return run_admin_command<team_handler>(cmd, req, backend, reply,
+                                           {{"team.add", &team_handler::add},
+                                            {"team.update", &team_handler::update},
+                                            {"team.show", &team_handler::show},
+                                            {"team.list", &team_handler::list},
+                                            {"team.remove", &team_handler::remove},
+                                            {"team.set_state", &team_handler::set_state},
+                                            {"team.propose", &team_handler::propose}});
 }
 
 }  // namespace arc::daemon
