@@ -15,7 +15,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import arcbench  # noqa: E402
 
 ACCOUNT = "1234"
 
@@ -29,31 +31,12 @@ def arcctl(bin_dir, sock, *args):
 
 
 def start_arcd(bin_dir, source, tmp):
-    sock = os.path.join(tmp, "arcd.sock")
-    log = open(os.path.join(tmp, "arcd.log"), "wb")
-    proc = subprocess.Popen(
-        [os.path.join(bin_dir, "arcd"), "--config", os.path.join(source, "config", "arcd.toml"),
-         "--set", f"storage.path={os.path.join(tmp, 'arc.db')}",
-         "--set", f"listen.api={sock}",
-         "--set", "listen.dc09_tcp=127.0.0.1:0", "--set", "listen.dc09_udp=127.0.0.1:0",
-         # One peer (127.0.0.1) opens all the connections of the benchmark, idle ones included.
-         "--set", "limits.max_connections_per_peer=20000",
-         "--set", "limits.idle_timeout_s=600",
-         "--set", "log.level=warn"],
-        cwd=tmp, stdout=log, stderr=log)
-    log.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"arcd exited with {proc.returncode}; see {tmp}/arcd.log")
-        try:
-            status = arcctl(bin_dir, sock, "status")
-            port = next(l["port"] for l in status["listeners"] if l.get("name") == "dc09_tcp")
-            return proc, sock, port
-        except (RuntimeError, StopIteration):
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("arcd did not come up")
+    # One peer (127.0.0.1) opens all the connections of the benchmark, idle ones included.
+    proc, sock, st = arcbench.start_arcd(
+        bin_dir, source, tmp,
+        ["limits.max_connections_per_peer=20000", "limits.idle_timeout_s=600"])
+    port = next(l["port"] for l in st["listeners"] if l.get("name") == "dc09_tcp")
+    return proc, sock, port
 
 
 def cpu_seconds(pid):
