@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -721,7 +722,10 @@ void app::act(const std::string& cmd, const std::string& action, json fields, st
 
 void app::key_main(int k, std::int64_t now_ms) {
     const auto& entries = queue_.entries();
-    const std::optional<std::size_t> at = selected_ ? queue_.index_of(*selected_) : std::nullopt;
+    // The selected alarm's row, or `none`. Not an optional: GCC 12 at -O2 takes its payload for
+    // maybe-uninitialized here, and -Werror stops the release build.
+    constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+    const std::size_t at = selected_ ? queue_.index_of(*selected_).value_or(none) : none;
     const auto move_to = [&](std::size_t index) {
         if (!entries.empty()) {
             select(entries[std::min(index, entries.size() - 1)].id);
@@ -733,9 +737,9 @@ void app::key_main(int k, std::int64_t now_ms) {
         case 'k':
             if (detail_focus) {
                 detail_.scroll = detail_.scroll > 0 ? detail_.scroll - 1 : 0;
-            } else if (at && *at > 0) {
-                move_to(*at - 1);
-            } else if (!at) {
+            } else if (at != none && at > 0) {
+                move_to(at - 1);
+            } else if (at == none) {
                 move_to(0);
             }
             return;
@@ -744,21 +748,21 @@ void app::key_main(int k, std::int64_t now_ms) {
             if (detail_focus) {
                 ++detail_.scroll;  // the view clamps it
             } else {
-                move_to(at ? *at + 1 : 0);
+                move_to(at != none ? at + 1 : 0);
             }
             return;
         case keys::page_up:
             if (detail_focus) {
                 detail_.scroll = detail_.scroll > page ? detail_.scroll - page : 0;
             } else {
-                move_to(at && *at > page ? *at - page : 0);
+                move_to(at != none && at > page ? at - page : 0);
             }
             return;
         case keys::page_down:
             if (detail_focus) {
                 detail_.scroll += page;
             } else {
-                move_to(at ? *at + page : 0);
+                move_to(at != none ? at + page : 0);
             }
             return;
         case keys::home:
